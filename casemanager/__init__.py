@@ -1,0 +1,3 @@
+from casemanager.celery import app as celery_app
+
+__all__ = ["celery_app"]

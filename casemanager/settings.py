@@ -1,0 +1,213 @@
+"""Settings, read only through ``casemanager.env``.
+
+Two shapes of deployment:
+
+* embedded (nothing set): DEBUG on, SQLite in ``var/``, evidence in ``var/evidence``,
+  Celery tasks executed in-process; a newcomer needs no server but this one.
+* production (``DEBUG=false``): ``SECRET_KEY`` and ``ALLOWED_HOSTS`` are required,
+  PostgreSQL and Redis come from ``DATABASE_URL`` and ``REDIS_URL``, cookies are secure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from casemanager.env import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env.string("VAR_DIR") or BASE_DIR / "var")
+
+DEBUG = env.boolean("DEBUG", default=True)
+
+if DEBUG:
+    # Only the embedded dev mode has a fallback key; it is useless anywhere else.
+    SECRET_KEY = env.string("SECRET_KEY") or "embedded-dev-only-insecure-key"
+else:
+    SECRET_KEY = env.required("SECRET_KEY", "production settings (DEBUG=false) need a secret key")
+    if len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long")
+
+ALLOWED_HOSTS = env.strings("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG=false")
+CSRF_TRUSTED_ORIGINS = env.strings("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "evidence",
+    "cases",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+if not DEBUG:
+    # Production serves its collected static files itself; runserver does it in development.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+ROOT_URLCONF = "casemanager.urls"
+WSGI_APPLICATION = "casemanager.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------
+_database_url = env.url("DATABASE_URL", schemes={"postgres", "postgresql", "sqlite"})
+if _database_url:
+    DATABASES: dict[str, Any] = {"default": dict(dj_database_url.parse(_database_url, conn_max_age=60))}
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "db.sqlite3",
+            # The embedded mode serves one machine; WAL keeps readers and the writer apart.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+        }
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Celery (embedded: in-process) ----------------------------------------------
+REDIS_URL = env.url("REDIS_URL", schemes={"redis", "rediss"})
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+
+# --- Evidence storage -------------------------------------------------------------
+EVIDENCE_STORAGE = env.choice("EVIDENCE_STORAGE", "local", {"local", "s3"})
+EVIDENCE_ROOT = Path(env.string("EVIDENCE_ROOT") or VAR_DIR / "evidence")
+EVIDENCE_MAX_BYTES = env.integer("EVIDENCE_MAX_BYTES", 512 * 1024 * 1024, minimum=1)
+# Evidence is flushed to disk before its row commits; only tests may turn this off.
+EVIDENCE_FSYNC = env.boolean("EVIDENCE_FSYNC", default=True)
+
+if EVIDENCE_STORAGE == "s3":
+    _evidence_storage: dict[str, Any] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.required("EVIDENCE_S3_BUCKET", "EVIDENCE_STORAGE=s3 needs a bucket"),
+            "endpoint_url": env.url("EVIDENCE_S3_ENDPOINT_URL", schemes={"http", "https"}),
+            "region_name": env.string("EVIDENCE_S3_REGION"),
+            "access_key": env.string("EVIDENCE_S3_ACCESS_KEY_ID"),
+            "secret_key": env.string("EVIDENCE_S3_SECRET_ACCESS_KEY"),
+            "default_acl": None,
+            "querystring_auth": True,
+            # Content-addressed names: the same name always holds the same bytes.
+            "file_overwrite": True,
+        },
+    }
+else:
+    _evidence_storage = {
+        "BACKEND": "evidence.storage.AtomicFileSystemStorage",
+        "OPTIONS": {"location": EVIDENCE_ROOT},
+    }
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "media"}},
+    "evidence": _evidence_storage,
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Uploads over this size stream to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Large uploads land next to the store, so ingesting them is a hash and a link, not a copy.
+FILE_UPLOAD_TEMP_DIR = EVIDENCE_ROOT / ".staging" if EVIDENCE_STORAGE == "local" else None
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Auth, i18n, static --------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "cases:case_list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = env.timezone("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# --- Security ------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.boolean("SECURE_HSTS_PRELOAD", default=True)
+    if env.boolean("BEHIND_TLS_PROXY", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if env.is_set("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = env.string("EMAIL_HOST") or "localhost"
+EMAIL_PORT = env.integer("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env.string("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", default=True)
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL") or "casemanager@localhost"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"})},
+}
+
+# --- Product rules ------------------------------------------------------------------------
+# One warning per storefront and case within this many hours: the product never floods anyone.
+WARNING_QUIET_HOURS = env.integer("WARNING_QUIET_HOURS", 72, minimum=1)

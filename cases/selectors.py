@@ -1,0 +1,67 @@
+"""Reads of the case domain. Everything a user sees passes through ``visible_to``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from cases.models import Case, CaseStorefront, Evidence, Sighting, Storefront
+from cases.services._common import case_ref
+from evidence.models import AuditEvent
+
+
+def case_list(*, user: Any, search: str = "", status: str = "") -> QuerySet[Case]:
+    cases = Case.objects.visible_to(user).select_related("brand", "assignee")
+    if status:
+        cases = cases.filter(status=status)
+    if search.strip():
+        term = search.strip()
+        matching_storefronts = CaseStorefront.objects.filter(
+            Q(storefront__name__icontains=term) | Q(storefront__seller_id__iexact=term)
+        ).values("case_id")
+        cases = cases.filter(
+            Q(asin__iexact=term) | Q(reference__iexact=term) | Q(title__icontains=term) | Q(pk__in=matching_storefronts)
+        )
+    return cases.annotate(
+        storefront_count=_count(CaseStorefront.objects.filter(case=OuterRef("pk"))),
+        evidence_count=_count(Evidence.objects.filter(case=OuterRef("pk"), withdrawn_at__isnull=True)),
+    ).order_by("-created_at", "-id")
+
+
+def _count(rows: QuerySet[Any]) -> Coalesce:
+    """A correlated COUNT: unlike joined counts it does not multiply rows when combined."""
+    counted = rows.order_by().values("case_id").annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def case_get(*, user: Any, reference: str) -> Case:
+    """The case with this reference among the user's teams; ``Case.DoesNotExist`` otherwise."""
+    return Case.objects.visible_to(user).select_related("brand", "team", "assignee").get(reference=reference)
+
+
+def case_storefronts(*, case: Case) -> QuerySet[CaseStorefront]:
+    latest = Sighting.objects.filter(case=case).order_by("-seen_at")
+    return (
+        CaseStorefront.objects.filter(case=case)
+        .select_related("storefront")
+        .prefetch_related(
+            Prefetch("storefront__sightings", queryset=latest.filter(case=case), to_attr="case_sightings"),
+            "storefront__operator_links__group__links__storefront",
+        )
+    )
+
+
+def case_evidence(*, case: Case) -> QuerySet[Evidence]:
+    return Evidence.objects.filter(case=case).select_related("blob", "captured_by", "storefront", "withdrawn_by")
+
+
+def case_activity(*, case: Case) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(ref=case_ref(case.pk)).order_by("-created_at", "-seq")
+
+
+def storefront_linked(*, storefront: Storefront) -> QuerySet[Storefront]:
+    """Other storefronts in the same operator group(s)."""
+    groups = storefront.operator_links.values("group_id")
+    return Storefront.objects.filter(operator_links__group_id__in=groups).exclude(pk=storefront.pk).distinct()

@@ -1,0 +1,101 @@
+"""Pieces every service shares: authorisation, audit rows, and field-by-field changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+
+from cases.models import Membership, Role
+from evidence.models import AuditEvent
+from evidence.services import Actor, audit_record, jsonable
+
+
+def team_chain(team_id: int) -> str:
+    return f"team:{team_id}"
+
+
+def case_ref(case_id: int) -> str:
+    return f"case:{case_id}"
+
+
+def role_of(user: Any, team_id: int) -> Role | None:
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return Role.MANAGER
+    role = Membership.objects.filter(team_id=team_id, user=user, user__is_active=True).values_list("role", flat=True)
+    found = role.first()
+    return Role(found) if found else None
+
+
+def authorize(actor: Actor, team_id: int, needed: Role) -> None:
+    """Refuse a user whose role in the team is below ``needed``; jobs act for the system."""
+    if not actor.is_user:
+        return
+    role = role_of(actor.user, team_id)
+    if role is None or not role.includes(needed):
+        raise PermissionDenied(f"This needs the {needed.label.lower()} role in the team.")
+
+
+def record(
+    *,
+    actor: Actor,
+    action: str,
+    subject: models.Model,
+    team_id: int,
+    case_id: int | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    return audit_record(
+        actor=actor,
+        action=action,
+        subject=subject,
+        chain=team_chain(team_id),
+        ref=case_ref(case_id) if case_id is not None else "",
+        before=dict(before) if before is not None else None,
+        after=dict(after) if after is not None else None,
+    )
+
+
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        attname = getattr(field, "attname", name)
+        values[name] = jsonable(getattr(obj, attname))
+    return values
+
+
+def apply_changes(
+    obj: models.Model, changes: Mapping[str, Any], *, allowed: Iterable[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Set the changed values on ``obj``; return (before, after) of the fields that changed.
+
+    Unknown fields are refused by name rather than ignored, so a typo is never a silent no-op.
+    """
+    allowed_set = set(allowed)
+    unknown = sorted(set(changes) - allowed_set)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed here."] for name in unknown})
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name, value in changes.items():
+        current = getattr(obj, name)
+        if current != value:
+            before[name] = jsonable(current)
+            after[name] = jsonable(value)
+            setattr(obj, name, value)
+    return before, after
+
+
+def full_clean(obj: models.Model, *, exclude: Iterable[str] = ()) -> None:
+    obj.full_clean(exclude=list(exclude))
+
+
+def clean_file_name(name: str) -> str:
+    """An uploaded name kept as metadata only: no folders, no control characters, bounded."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in base if ch.isprintable())
+    return cleaned.strip()[:255]

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO, Any
+
+from django.db import transaction
+
+from cases.models import AuthorizedSeller, Brand, IPRight, Role, Team
+from cases.services._common import apply_changes, authorize, clean_file_name, full_clean, record, snapshot
+from evidence.amazon import marketplace as find_marketplace
+from evidence.services import Actor, blob_ingest
+
+BRAND_FIELDS = ("name", "rights_owner", "contact_name", "contact_email", "contact_phone", "contact_address")
+IP_RIGHT_FIELDS = ("kind", "registration_number", "office", "mark_text", "classes", "registration_date", "status")
+
+
+@transaction.atomic
+def brand_create(*, team: Team, name: str, actor: Actor, **details: Any) -> Brand:
+    authorize(actor, team.pk, Role.MANAGER)
+    brand = Brand(team=team, name=name.strip())
+    apply_changes(brand, details, allowed=BRAND_FIELDS)
+    full_clean(brand)
+    brand.save()
+    record(actor=actor, action="brand.created", subject=brand, team_id=team.pk, after=snapshot(brand, BRAND_FIELDS))
+    return brand
+
+
+@transaction.atomic
+def brand_update(*, brand: Brand, actor: Actor, **changes: Any) -> Brand:
+    authorize(actor, brand.team_id, Role.MANAGER)
+    brand = Brand.objects.select_for_update().get(pk=brand.pk)
+    before, after = apply_changes(brand, changes, allowed=BRAND_FIELDS)
+    if after:
+        full_clean(brand)
+        brand.save(update_fields=[*after, "updated_at"])
+        record(actor=actor, action="brand.updated", subject=brand, team_id=brand.team_id, before=before, after=after)
+    return brand
+
+
+@transaction.atomic
+def authorized_seller_add(
+    *, brand: Brand, marketplace: str, seller_id: str, actor: Actor, name: str = ""
+) -> AuthorizedSeller:
+    authorize(actor, brand.team_id, Role.MANAGER)
+    seller = AuthorizedSeller(
+        brand=brand,
+        marketplace=find_marketplace(marketplace).code,
+        seller_id=seller_id.strip().upper(),
+        name=name.strip(),
+    )
+    full_clean(seller)
+    seller.save()
+    record(
+        actor=actor,
+        action="authorized_seller.added",
+        subject=seller,
+        team_id=brand.team_id,
+        after=snapshot(seller, ("brand", "marketplace", "seller_id", "name")),
+    )
+    return seller
+
+
+@transaction.atomic
+def authorized_seller_remove(*, seller: AuthorizedSeller, actor: Actor) -> None:
+    team_id = seller.brand.team_id
+    authorize(actor, team_id, Role.MANAGER)
+    record(
+        actor=actor,
+        action="authorized_seller.removed",
+        subject=seller,
+        team_id=team_id,
+        before=snapshot(seller, ("brand", "marketplace", "seller_id", "name")),
+    )
+    seller.delete()
+
+
+def ip_right_create(
+    *,
+    brand: Brand,
+    kind: str,
+    actor: Actor,
+    certificate: IO[bytes] | Path | None = None,
+    certificate_name: str = "",
+    **details: Any,
+) -> IPRight:
+    authorize(actor, brand.team_id, Role.MANAGER)
+    right = IPRight(brand=brand, kind=kind)
+    apply_changes(right, details, allowed=IP_RIGHT_FIELDS)
+    full_clean(right, exclude=["certificate"])
+    if certificate is None:
+        with transaction.atomic():
+            return _ip_right_save(right, actor)
+    with blob_ingest(source=certificate) as blob:
+        right.certificate = blob
+        right.certificate_name = clean_file_name(certificate_name)
+        return _ip_right_save(right, actor)
+
+
+def _ip_right_save(right: IPRight, actor: Actor) -> IPRight:
+    right.save()
+    after = snapshot(right, (*IP_RIGHT_FIELDS, "brand", "certificate", "certificate_name"))
+    record(actor=actor, action="ip_right.created", subject=right, team_id=right.brand.team_id, after=after)
+    return right
+
+
+@transaction.atomic
+def ip_right_update(*, right: IPRight, actor: Actor, **changes: Any) -> IPRight:
+    authorize(actor, right.brand.team_id, Role.MANAGER)
+    right = IPRight.objects.select_for_update().select_related("brand").get(pk=right.pk)
+    before, after = apply_changes(right, changes, allowed=IP_RIGHT_FIELDS)
+    if after:
+        full_clean(right)
+        right.save(update_fields=[*after, "updated_at"])
+        record(
+            actor=actor,
+            action="ip_right.updated",
+            subject=right,
+            team_id=right.brand.team_id,
+            before=before,
+            after=after,
+        )
+    return right

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import IO
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from cases.models import Case, Evidence, EvidenceKind, Role, Storefront
+from cases.services._common import authorize, clean_file_name, record, snapshot
+from evidence.services import Actor, blob_ingest
+
+_http_url = URLValidator(schemes=["http", "https"])
+
+
+def _check_source_url(url: str) -> str:
+    url = url.strip()
+    if url:
+        try:
+            _http_url(url)
+        except ValidationError:
+            raise ValidationError({"source_url": ["Give an http or https address."]}, code="invalid_url") from None
+    return url
+
+
+def evidence_ingest(
+    *,
+    case: Case,
+    file: IO[bytes] | Path,
+    kind: str,
+    actor: Actor,
+    original_name: str = "",
+    source_url: str = "",
+    captured_at: dt.datetime | None = None,
+    description: str = "",
+    storefront: Storefront | None = None,
+) -> Evidence:
+    """Store a file as evidence of the case, hashed as it is read, with its custody row.
+
+    Metadata is checked before any byte is stored; if anything fails after that, neither
+    the row nor the file remains.
+    """
+    authorize(actor, case.team_id, Role.AGENT)
+    if kind not in EvidenceKind.values:
+        raise ValidationError({"kind": [f"{kind!r} is not an evidence kind."]}, code="invalid_choice")
+    source_url = _check_source_url(source_url)
+    now = timezone.now()
+    captured_at = captured_at or now
+    if captured_at > now + dt.timedelta(minutes=5):
+        raise ValidationError({"captured_at": ["The capture time cannot be in the future."]}, code="future")
+    if storefront is not None and storefront.team_id != case.team_id:
+        raise ValidationError({"storefront": ["The storefront belongs to another team."]}, code="invalid")
+    with blob_ingest(source=file) as blob:
+        item = Evidence(
+            case=case,
+            blob=blob,
+            kind=kind,
+            original_name=clean_file_name(original_name),
+            source_url=source_url,
+            captured_at=captured_at,
+            captured_by=actor.user if actor.is_user else None,
+            captured_by_job="" if actor.is_user else actor.name,
+            description=description.strip(),
+            storefront=storefront,
+        )
+        item.save(force_insert=True)
+        after = snapshot(
+            item,
+            ("blob", "kind", "original_name", "source_url", "captured_at", "description", "storefront"),
+        )
+        after["size"] = blob.size
+        after["mime_type"] = blob.mime_type
+        record(actor=actor, action="evidence.added", subject=item, team_id=case.team_id, case_id=case.pk, after=after)
+    return item
+
+
+@transaction.atomic
+def evidence_withdraw(*, evidence: Evidence, reason: str, actor: Actor) -> Evidence:
+    """Take an item out of dossiers; the file and its hash stay, with who withdrew it and why."""
+    authorize(actor, evidence.case.team_id, Role.AGENT)
+    evidence = Evidence.objects.select_for_update().select_related("case").get(pk=evidence.pk)
+    if evidence.is_withdrawn:
+        raise ValidationError({"evidence": ["This item is already withdrawn."]}, code="already_withdrawn")
+    if not reason.strip():
+        raise ValidationError({"reason": ["Say why the item is withdrawn."]}, code="required")
+    evidence.withdrawn_at = timezone.now()
+    evidence.withdrawn_by = actor.user if actor.is_user else None
+    evidence.withdrawn_reason = reason.strip()
+    evidence.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_reason"])
+    record(
+        actor=actor,
+        action="evidence.withdrawn",
+        subject=evidence,
+        team_id=evidence.case.team_id,
+        case_id=evidence.case_id,
+        after={"reason": evidence.withdrawn_reason, "sha256": evidence.blob_id},
+    )
+    return evidence

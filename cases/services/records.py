@@ -1,0 +1,290 @@
+"""Test buys, warnings and submissions: what the team did about a hijack."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cases.models import (
+    Case,
+    CaseStorefront,
+    Evidence,
+    IPRight,
+    Role,
+    Storefront,
+    Submission,
+    SubmissionOutcome,
+    TestBuy,
+    TestBuyVerdict,
+    Warning,
+)
+from cases.services._common import apply_changes, authorize, full_clean, record, snapshot
+from evidence.amazon import validate_asin
+from evidence.services import Actor
+
+TEST_BUY_FIELDS = ("received_date", "verdict", "comparison_notes", "price_paid", "currency")
+# A verdict about the goods needs goods in hand.
+_VERDICTS_NEEDING_DELIVERY = {TestBuyVerdict.COUNTERFEIT, TestBuyVerdict.GENUINE, TestBuyVerdict.NOT_AS_DESCRIBED}
+MAX_ASINS_PER_REPORT = 50
+
+
+def _storefront_on_case(case: Case, storefront: Storefront) -> None:
+    if not CaseStorefront.objects.filter(case=case, storefront=storefront).exists():
+        raise ValidationError(
+            {"storefront": ["Attach the storefront to the case before recording this."]}, code="not_attached"
+        )
+
+
+def _not_future(field: str, day: dt.date | None) -> None:
+    if day is not None and day > timezone.localdate() + dt.timedelta(days=1):
+        raise ValidationError({field: ["This date cannot be in the future."]}, code="future")
+
+
+def _check_test_buy(test_buy: TestBuy) -> None:
+    _not_future("order_date", test_buy.order_date)
+    _not_future("received_date", test_buy.received_date)
+    if test_buy.received_date and test_buy.order_date and test_buy.received_date < test_buy.order_date:
+        raise ValidationError({"received_date": ["The parcel cannot arrive before the order date."]}, code="invalid")
+    if test_buy.verdict in _VERDICTS_NEEDING_DELIVERY and test_buy.received_date is None:
+        raise ValidationError(
+            {"verdict": ["A verdict on the goods needs the date they were received."]}, code="needs_delivery"
+        )
+    if test_buy.price_paid is not None and not test_buy.currency:
+        raise ValidationError({"currency": ["Give the currency of the price, e.g. USD."]}, code="required")
+
+
+@transaction.atomic
+def test_buy_record(
+    *,
+    case: Case,
+    storefront: Storefront,
+    order_id: str,
+    order_date: dt.date,
+    actor: Actor,
+    price_paid: Decimal | None = None,
+    currency: str = "",
+) -> TestBuy:
+    """An order placed with a hijacker; what arrived is recorded later with test_buy_update."""
+    authorize(actor, case.team_id, Role.AGENT)
+    _storefront_on_case(case, storefront)
+    test_buy = TestBuy(
+        case=case,
+        storefront=storefront,
+        order_id=order_id.strip(),
+        order_date=order_date,
+        price_paid=price_paid,
+        currency=currency.strip().upper(),
+    )
+    full_clean(test_buy)
+    _check_test_buy(test_buy)
+    test_buy.save()
+    after = snapshot(test_buy, ("storefront", "order_id", "order_date", "price_paid", "currency", "verdict"))
+    record(actor=actor, action="test_buy.created", subject=test_buy, team_id=case.team_id, case_id=case.pk, after=after)
+    return test_buy
+
+
+@transaction.atomic
+def test_buy_update(*, test_buy: TestBuy, actor: Actor, **changes: Any) -> TestBuy:
+    """Record what arrived: received date, verdict and how it differs from the genuine product."""
+    authorize(actor, test_buy.case.team_id, Role.AGENT)
+    test_buy = TestBuy.objects.select_for_update().select_related("case").get(pk=test_buy.pk)
+    if isinstance(changes.get("currency"), str):
+        changes["currency"] = changes["currency"].strip().upper()
+    before, after = apply_changes(test_buy, changes, allowed=TEST_BUY_FIELDS)
+    if after:
+        full_clean(test_buy)
+        _check_test_buy(test_buy)
+        test_buy.save(update_fields=[*after, "updated_at"])
+        record(
+            actor=actor,
+            action="test_buy.updated",
+            subject=test_buy,
+            team_id=test_buy.case.team_id,
+            case_id=test_buy.case_id,
+            before=before,
+            after=after,
+        )
+    return test_buy
+
+
+@transaction.atomic
+def test_buy_add_photo(*, test_buy: TestBuy, evidence: Evidence, actor: Actor) -> TestBuy:
+    authorize(actor, test_buy.case.team_id, Role.AGENT)
+    if evidence.case_id != test_buy.case_id:
+        raise ValidationError({"evidence": ["The photo must be evidence of the same case."]}, code="invalid")
+    if not test_buy.photos.filter(pk=evidence.pk).exists():
+        test_buy.photos.add(evidence)
+        record(
+            actor=actor,
+            action="test_buy.photo_added",
+            subject=test_buy,
+            team_id=test_buy.case.team_id,
+            case_id=test_buy.case_id,
+            after={"evidence": evidence.pk, "sha256": evidence.blob_id},
+        )
+    return test_buy
+
+
+@transaction.atomic
+def warning_record(
+    *,
+    case: Case,
+    storefront: Storefront,
+    text: str,
+    channel: str,
+    actor: Actor,
+    language: str = "en",
+    sent_at: dt.datetime | None = None,
+) -> Warning:
+    """Record a warning the user has sent. One per storefront and case within the quiet period."""
+    authorize(actor, case.team_id, Role.AGENT)
+    _storefront_on_case(case, storefront)
+    sent_at = sent_at or timezone.now()
+    if sent_at > timezone.now() + dt.timedelta(minutes=5):
+        raise ValidationError({"sent_at": ["A warning cannot be sent in the future."]}, code="future")
+    quiet = dt.timedelta(hours=settings.WARNING_QUIET_HOURS)
+    # Lock the pair's existing warnings so two requests cannot both pass the check.
+    recent = (
+        Warning.objects.select_for_update()
+        .filter(case=case, storefront=storefront, sent_at__gt=sent_at - quiet, sent_at__lt=sent_at + quiet)
+        .order_by("-sent_at")
+        .first()
+    )
+    if recent is not None:
+        raise ValidationError(
+            {
+                "storefront": [
+                    f"A warning was already sent to this storefront on {recent.sent_at:%Y-%m-%d %H:%M} UTC; "
+                    f"wait {settings.WARNING_QUIET_HOURS} hours between warnings."
+                ]
+            },
+            code="too_soon",
+        )
+    warning = Warning(
+        case=case, storefront=storefront, text=text.strip(), channel=channel, language=language, sent_at=sent_at
+    )
+    full_clean(warning)
+    warning.save()
+    after = snapshot(warning, ("storefront", "language", "channel", "sent_at", "text"))
+    record(actor=actor, action="warning.sent", subject=warning, team_id=case.team_id, case_id=case.pk, after=after)
+    return warning
+
+
+@transaction.atomic
+def warning_record_reply(
+    *, warning: Warning, reply: str, actor: Actor, replied_at: dt.datetime | None = None
+) -> Warning:
+    authorize(actor, warning.case.team_id, Role.AGENT)
+    warning = Warning.objects.select_for_update().select_related("case").get(pk=warning.pk)
+    if not reply.strip():
+        raise ValidationError({"reply": ["The reply is empty."]}, code="required")
+    before, after = apply_changes(
+        warning, {"reply": reply.strip(), "replied_at": replied_at or timezone.now()}, allowed=("reply", "replied_at")
+    )
+    warning.save(update_fields=list(after))
+    record(
+        actor=actor,
+        action="warning.replied",
+        subject=warning,
+        team_id=warning.case.team_id,
+        case_id=warning.case_id,
+        before=before,
+        after=after,
+    )
+    return warning
+
+
+def _check_asins(asins: list[str]) -> list[str]:
+    cleaned = [a.strip().upper() for a in asins]
+    if not cleaned:
+        raise ValidationError({"asins": ["Name at least one ASIN."]}, code="required")
+    if len(cleaned) > MAX_ASINS_PER_REPORT:
+        raise ValidationError(
+            {"asins": [f"Amazon takes at most {MAX_ASINS_PER_REPORT} ASINs per report; split the report."]},
+            code="too_many",
+        )
+    for asin in cleaned:
+        try:
+            validate_asin(asin)
+        except ValidationError as error:
+            raise ValidationError({"asins": error.messages}, code="invalid_asin") from None
+    return list(dict.fromkeys(cleaned))
+
+
+@transaction.atomic
+def submission_record(
+    *,
+    case: Case,
+    channel: str,
+    submitted_on: dt.date,
+    actor: Actor,
+    amazon_ref: str = "",
+    asins: list[str] | None = None,
+    ip_right: IPRight | None = None,
+) -> Submission:
+    """A report filed with Amazon; its outcome is recorded when Amazon answers."""
+    authorize(actor, case.team_id, Role.AGENT)
+    if ip_right is not None and ip_right.brand_id != case.brand_id:
+        raise ValidationError({"ip_right": ["The IP right belongs to another brand."]}, code="invalid")
+    _not_future("submitted_on", submitted_on)
+    submission = Submission(
+        case=case,
+        channel=channel,
+        submitted_on=submitted_on,
+        amazon_ref=amazon_ref.strip(),
+        asins=_check_asins(asins if asins is not None else [case.asin]),
+        ip_right=ip_right,
+    )
+    full_clean(submission)
+    submission.save()
+    after = snapshot(submission, ("channel", "submitted_on", "amazon_ref", "asins", "ip_right", "outcome"))
+    record(
+        actor=actor, action="submission.created", subject=submission, team_id=case.team_id, case_id=case.pk, after=after
+    )
+    return submission
+
+
+@transaction.atomic
+def submission_set_outcome(
+    *,
+    submission: Submission,
+    outcome: str,
+    actor: Actor,
+    reason: str = "",
+    outcome_on: dt.date | None = None,
+    amazon_ref: str | None = None,
+) -> Submission:
+    authorize(actor, submission.case.team_id, Role.AGENT)
+    submission = Submission.objects.select_for_update().select_related("case").get(pk=submission.pk)
+    if outcome not in SubmissionOutcome.values:
+        raise ValidationError({"outcome": [f"{outcome!r} is not an outcome."]}, code="invalid_choice")
+    if outcome == SubmissionOutcome.REJECTED and not reason.strip():
+        raise ValidationError({"outcome_reason": ["Give Amazon's reason for the rejection."]}, code="required")
+    changes: dict[str, Any] = {
+        "outcome": outcome,
+        "outcome_reason": reason.strip(),
+        "outcome_on": None if outcome == SubmissionOutcome.PENDING else (outcome_on or timezone.localdate()),
+    }
+    if amazon_ref is not None:
+        changes["amazon_ref"] = amazon_ref.strip()
+    before, after = apply_changes(submission, changes, allowed=(*changes,))
+    _not_future("outcome_on", submission.outcome_on)
+    if after:
+        full_clean(submission)
+        submission.save(update_fields=[*after, "updated_at"])
+        record(
+            actor=actor,
+            action="submission.updated",
+            subject=submission,
+            team_id=submission.case.team_id,
+            case_id=submission.case_id,
+            before=before,
+            after=after,
+        )
+    return submission

@@ -1,0 +1,81 @@
+"""Reads of the evidence layer: verifying stored bytes and the custody chain."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from evidence.models import AuditChain, AuditEvent, Blob
+from evidence.services import CHUNK_SIZE, GENESIS_HASH, audit_fields, audit_hash, evidence_storage
+
+
+@dataclass(frozen=True)
+class BlobProblem:
+    sha256: str
+    problem: str  # "missing" or "changed"
+    detail: str
+
+
+def blob_verify(blob: Blob) -> BlobProblem | None:
+    storage = evidence_storage()
+    try:
+        source = storage.open(blob.storage_name, "rb")
+    except FileNotFoundError:
+        return BlobProblem(blob.sha256, "missing", "no file in evidence storage")
+    digest = hashlib.sha256()
+    size = 0
+    with source:
+        while chunk := source.read(CHUNK_SIZE):
+            digest.update(chunk)
+            size += len(chunk)
+    if digest.hexdigest() != blob.sha256 or size != blob.size:
+        return BlobProblem(blob.sha256, "changed", f"now {size} bytes with SHA-256 {digest.hexdigest()}")
+    return None
+
+
+def blob_verify_all() -> Iterator[tuple[Blob, BlobProblem | None]]:
+    for blob in Blob.objects.order_by("created_at", "sha256").iterator(chunk_size=500):
+        yield blob, blob_verify(blob)
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    chain: str
+    seq: int
+    event_id: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        row = f"row id {self.event_id}" if self.event_id is not None else "no row"
+        return f"chain {self.chain}, seq {self.seq} ({row}): {self.problem}"
+
+
+def audit_verify_chain(head: AuditChain) -> ChainBreak | None:
+    """The first broken link of one chain, or None when every row is as written."""
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    events = AuditEvent.objects.filter(chain=head.key).order_by("seq").iterator(chunk_size=2000)
+    for event in events:
+        if event.seq != expected_seq:
+            return ChainBreak(head.key, expected_seq, None, f"row missing (next row has seq {event.seq})")
+        if event.prev_hash != expected_prev:
+            return ChainBreak(head.key, event.seq, event.pk, "previous-hash link does not match: row replaced")
+        if audit_hash(prev_hash=event.prev_hash, fields=audit_fields(event)) != event.hash:
+            return ChainBreak(head.key, event.seq, event.pk, "content does not match its hash: row changed")
+        expected_prev = event.hash
+        expected_seq += 1
+    if head.seq != expected_seq - 1 or head.head_hash != expected_prev:
+        return ChainBreak(
+            head.key, expected_seq, None, f"rows after seq {expected_seq - 1} removed (head is {head.seq})"
+        )
+    return None
+
+
+def audit_verify_all() -> Iterator[tuple[AuditChain, ChainBreak | None]]:
+    known = set(AuditChain.objects.values_list("key", flat=True))
+    for head in AuditChain.objects.order_by("key"):
+        yield head, audit_verify_chain(head)
+    orphaned = AuditEvent.objects.exclude(chain__in=known).values_list("chain", flat=True).distinct()
+    for chain in orphaned:
+        yield AuditChain(key=chain, seq=0, head_hash=""), ChainBreak(chain, 0, None, "chain head removed")

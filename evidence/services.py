@@ -1,0 +1,341 @@
+"""Writes of the evidence layer: storing blobs and appending to the custody log."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import magic
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import Storage, storages
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from evidence.models import ActorKind, AuditChain, AuditEvent, Blob, blob_storage_name
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1024 * 1024
+SNIFF_BYTES = 8192
+GENESIS_HASH = "0" * 64
+
+
+def evidence_storage() -> Storage:
+    return storages["evidence"]
+
+
+def staging_dir() -> Path:
+    path = Path(settings.EVIDENCE_ROOT) / ".staging"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# --- Actors and the custody log ---------------------------------------------------------
+
+
+class _UserLike(Protocol):
+    pk: Any
+
+    def get_username(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change: a signed-in user or a named background job."""
+
+    kind: str
+    id: int | None
+    name: str
+    user: Any = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of_user(cls, user: _UserLike) -> Actor:
+        return cls(kind=ActorKind.USER, id=int(user.pk), name=user.get_username(), user=user)
+
+    @classmethod
+    def job(cls, name: str) -> Actor:
+        return cls(kind=ActorKind.JOB, id=None, name=name)
+
+    @classmethod
+    def system(cls, name: str = "system") -> Actor:
+        return cls(kind=ActorKind.SYSTEM, id=None, name=name)
+
+    @property
+    def is_user(self) -> bool:
+        return self.kind == ActorKind.USER
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON value that survives a database round trip unchanged (so hashes stay stable)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat() if timezone.is_aware(value) else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk if isinstance(value.pk, int) else str(value.pk)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+def audit_hash(*, prev_hash: str, fields: dict[str, Any]) -> str:
+    canonical = json.dumps(
+        {**fields, "prev_hash": prev_hash}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def audit_fields(event: AuditEvent) -> dict[str, Any]:
+    """The fields an audit hash covers, read back from a row."""
+    return {
+        "chain": event.chain,
+        "seq": event.seq,
+        "created_at": jsonable(event.created_at),
+        "actor_kind": event.actor_kind,
+        "actor_id": event.actor_id,
+        "actor_name": event.actor_name,
+        "action": event.action,
+        "subject_type": event.subject_type,
+        "subject_id": event.subject_id,
+        "ref": event.ref,
+        "before": event.before,
+        "after": event.after,
+    }
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    action: str,
+    subject: models.Model,
+    chain: str,
+    ref: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one row to ``chain``; must run inside the transaction of the change."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_record must run inside the transaction of the change it records")
+    head, _ = AuditChain.objects.select_for_update().get_or_create(
+        key=chain, defaults={"seq": 0, "head_hash": GENESIS_HASH}
+    )
+    event = AuditEvent(
+        chain=chain,
+        seq=head.seq + 1,
+        created_at=timezone.now(),
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        action=action,
+        subject_type=subject._meta.label_lower,
+        subject_id=str(subject.pk),
+        ref=ref,
+        before=jsonable(before) if before is not None else None,
+        after=jsonable(after) if after is not None else None,
+        prev_hash=head.head_hash,
+    )
+    event.hash = audit_hash(prev_hash=head.head_hash, fields=audit_fields(event))
+    event.save(force_insert=True)
+    head.seq = event.seq
+    head.head_hash = event.hash
+    head.save(update_fields=["seq", "head_hash"])
+    return event
+
+
+# --- Blobs ----------------------------------------------------------------------------------
+
+
+@dataclass
+class StagedBlob:
+    sha256: str
+    size: int
+    mime_type: str
+    path: Path
+    owned: bool  # True when the staged file is ours to delete
+
+    def cleanup(self) -> None:
+        if self.owned:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+
+
+def _too_large(max_bytes: int) -> ValidationError:
+    return ValidationError(
+        {"file": [f"The file is larger than the limit of {max_bytes} bytes."]}, code="file_too_large"
+    )
+
+
+def _empty() -> ValidationError:
+    return ValidationError({"file": ["The file is empty."]}, code="empty_file")
+
+
+def _stage_stream(source: IO[bytes], max_bytes: int) -> StagedBlob:
+    """Copy a stream into the staging area, hashing and sniffing it on the way (one read)."""
+    digest = hashlib.sha256()
+    head = b""
+    size = 0
+    fd, name = tempfile.mkstemp(dir=staging_dir(), suffix=".part")
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := source.read(CHUNK_SIZE):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise _too_large(max_bytes)
+                if len(head) < SNIFF_BYTES:
+                    head += chunk[: SNIFF_BYTES - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise _empty()
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return StagedBlob(digest.hexdigest(), size, _sniff(head), path, owned=True)
+
+
+def _stage_file(path: Path, max_bytes: int) -> StagedBlob:
+    """Hash a file that already sits on disk (an upload's temporary file) in one read.
+
+    Flushing it to disk runs alongside the hashing: both release the GIL.
+    """
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise _too_large(max_bytes)
+    if size == 0:
+        raise _empty()
+    digest = hashlib.sha256()
+    buffer = bytearray(CHUNK_SIZE)
+    view = memoryview(buffer)
+    with ThreadPoolExecutor(max_workers=1) as pool, open(path, "rb", buffering=0) as source:
+        flushed = pool.submit(_fsync_file, path) if settings.EVIDENCE_FSYNC else None
+        read = source.readinto(buffer)
+        head = bytes(view[: min(read, SNIFF_BYTES)])
+        while read:
+            digest.update(view[:read])
+            read = source.readinto(buffer)
+        if flushed is not None:
+            flushed.result()
+    return StagedBlob(digest.hexdigest(), size, _sniff(head), path, owned=False)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sniff(head: bytes) -> str:
+    return str(magic.from_buffer(head, mime=True)) or "application/octet-stream"
+
+
+def _stage(source: IO[bytes] | Path, max_bytes: int) -> StagedBlob:
+    if isinstance(source, Path):
+        return _stage_file(source, max_bytes)
+    temporary_path = getattr(source, "temporary_file_path", None)
+    if callable(temporary_path):
+        return _stage_file(Path(temporary_path()), max_bytes)
+    if hasattr(source, "seek"):
+        source.seek(0)
+    return _stage_stream(source, max_bytes)
+
+
+class _StagedContent(File):
+    """A staged file that a local storage can link instead of copying."""
+
+    def __init__(self, handle: IO[bytes], staged: StagedBlob) -> None:
+        super().__init__(handle, name=staged.path.name)
+        self._staged_path = staged.path
+
+    def temporary_file_path(self) -> str:
+        return str(self._staged_path)
+
+
+def _publish(staged: StagedBlob) -> None:
+    """Put the staged bytes under their content address."""
+    name = blob_storage_name(staged.sha256)
+    with open(staged.path, "rb") as handle:
+        stored_name = evidence_storage().save(name, _StagedContent(handle, staged))
+    if stored_name != name:
+        raise RuntimeError(f"evidence storage renamed {name} to {stored_name}")
+
+
+@contextlib.contextmanager
+def blob_ingest(*, source: IO[bytes] | Path, max_bytes: int | None = None) -> Iterator[Blob]:
+    """Store bytes under their SHA-256 and yield the ``Blob`` inside a transaction.
+
+    The caller writes the rows that reference the blob inside the ``with`` block. If
+    anything in it fails, the transaction rolls back and a file this call published is
+    removed again, so there is never a row without a file nor a file without a row.
+    ``source`` is read once: a file already on disk (``Path`` or an upload's temporary
+    file) is hashed in place and linked into the store, a stream is copied while hashed.
+    """
+    limit = max_bytes if max_bytes is not None else settings.EVIDENCE_MAX_BYTES
+    staged = _stage(source, limit)
+    published = False
+    try:
+        with transaction.atomic():
+            blob, created = Blob.objects.get_or_create(
+                sha256=staged.sha256, defaults={"size": staged.size, "mime_type": staged.mime_type}
+            )
+            if created or not evidence_storage().exists(blob.storage_name):
+                _publish(staged)
+                published = created
+            yield blob
+    except BaseException:
+        if published:
+            _discard_unreferenced(staged)
+        raise
+    finally:
+        staged.cleanup()
+
+
+def _discard_unreferenced(staged: StagedBlob) -> None:
+    """Remove a published file whose row was rolled back, unless another upload owns it now.
+
+    Inserting a placeholder row waits for any concurrent upload of the same bytes to
+    commit or roll back; only when ours is the sole claim is the file deleted.
+    """
+    try:
+        with transaction.atomic():
+            _, created = Blob.objects.get_or_create(
+                sha256=staged.sha256, defaults={"size": staged.size, "mime_type": staged.mime_type}
+            )
+            if created:
+                evidence_storage().delete(blob_storage_name(staged.sha256))
+                transaction.set_rollback(True)
+    except Exception:
+        # The database may be what failed; the orphan is then left for verify_evidence to report.
+        logger.exception("could not discard unreferenced evidence file %s", staged.sha256)
+
+
+def blob_copy_to(blob: Blob, destination: IO[bytes]) -> None:
+    with evidence_storage().open(blob.storage_name, "rb") as source:
+        shutil.copyfileobj(source, destination, CHUNK_SIZE)

@@ -1,0 +1,66 @@
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from casemanager.env import Env
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "cases.example.com",
+    "DATABASE_URL": "postgres://cm:pw@db:5432/cm",
+    "REDIS_URL": "redis://redis:6379/0",
+}
+
+
+def run_manage(*args, env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("reader", "value", "message"),
+    [
+        (lambda e: e.boolean("X", default=False), "maybe", "not a boolean"),
+        (lambda e: e.integer("X", 1), "ten", "not an integer"),
+        (lambda e: e.integer("X", 1, minimum=1), "0", "at least 1"),
+        (lambda e: e.url("X", schemes={"redis"}), "http://x", "scheme redis"),
+        (lambda e: e.choice("X", "a", {"a", "b"}), "c", "one of a, b"),
+        (lambda e: e.timezone("X", "UTC"), "Mars/Olympus", "IANA"),
+    ],
+)
+def test_bad_values_fail_loudly_naming_the_variable(reader, value, message):
+    with pytest.raises(ImproperlyConfigured, match=message) as error:
+        reader(Env({"X": value}))
+    assert "X" in str(error.value)
+
+
+def test_empty_means_unset():
+    assert Env({"X": "  "}).boolean("X", default=True) is True
+    assert Env({"X": "a, b,,c"}).strings("X", []) == ["a", "b", "c"]
+
+
+def test_production_refuses_to_start_without_secret_key():
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_settings_pass_check_deploy():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout

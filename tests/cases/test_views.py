@@ -1,0 +1,84 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.factories import BrandFactory, CaseFactory, add_evidence, attach, sight
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(personas):
+    case = CaseFactory(brand=BrandFactory(team=personas.team), title="Desk lamp")
+    storefront = attach(case, 1, name="深圳市好运来贸易有限公司")
+    sight(case, storefront)
+    return case
+
+
+def test_pages_need_sign_in(client, case):
+    response = client.get(reverse("cases:case_list"))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_sign_in_with_demo_style_credentials(client, personas):
+    response = client.post(reverse("login"), {"username": "agent", "password": "pw"})
+    assert response.status_code == 302
+    response = client.post(reverse("login"), {"username": "agent", "password": "wrong"})
+    assert response.status_code == 200
+    assert "correct username and password" in response.content.decode()
+
+
+def test_find_case_by_chinese_storefront_name(client, personas, case):
+    client.force_login(personas.viewer)
+    response = client.get(reverse("cases:case_list"), {"q": "好运来"})
+    assert case.reference in response.content.decode()
+    response = client.get(reverse("cases:case_list"), {"q": "nothing-like-it"})
+    assert case.reference not in response.content.decode()
+
+
+def test_outsider_gets_404_for_another_teams_case(client, personas, case):
+    client.force_login(personas.outsider)
+    assert client.get(reverse("cases:case_detail", args=[case.reference])).status_code == 404
+    assert case.reference not in client.get(reverse("cases:case_list")).content.decode()
+
+
+def test_hijacker_data_is_escaped(client, personas, case):
+    attach(case, 2, name="<script>alert(1)</script>")
+    client.force_login(personas.viewer)
+    html = client.get(reverse("cases:case_detail", args=[case.reference])).content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "深圳市好运来贸易有限公司" in html
+
+
+def test_evidence_downloads_as_attachment_with_sniffed_type(client, personas, case):
+    item = add_evidence(case, data=b"<html><script>alert(1)</script></html>", original_name="shot.png")
+    client.force_login(personas.viewer)
+    response = client.get(reverse("cases:evidence_download", args=[case.reference, item.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/html"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == b"<html><script>alert(1)</script></html>"
+    client.force_login(personas.outsider)
+    assert client.get(reverse("cases:evidence_download", args=[case.reference, item.pk])).status_code == 404
+
+
+def test_case_list_queries_do_not_grow_with_rows(client, personas):
+    brand = BrandFactory(team=personas.team)
+    client.force_login(personas.viewer)
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("cases:case_list")).status_code == 200
+        return len(queries)
+
+    CaseFactory(brand=brand)
+    few = count_queries()
+    for _ in range(10):
+        case = CaseFactory(brand=brand)
+        attach(case, 1)
+    assert count_queries() == few
+    assert few <= 6
