@@ -1,4 +1,4 @@
-"""Amazon facts the product relies on (see docs/amazon.md): marketplaces and ID formats."""
+"""Amazon facts the product relies on (docs/amazon.md): marketplaces and ID formats."""
 
 from __future__ import annotations
 
