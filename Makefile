@@ -23,7 +23,7 @@ setup-dev: setup .stamp-dev
 	sh scripts/install-system-packages.sh
 	@touch $@
 
-$(BIN)/python: .stamp-system
+$(BIN)/python: | .stamp-system
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

@@ -31,9 +31,22 @@ else:
     if len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long")
 
-ALLOWED_HOSTS = env.strings("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+_LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+ALLOWED_HOSTS = env.strings("ALLOWED_HOSTS", _LOOPBACK_HOSTS if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG=false")
+if DEBUG and not env.is_set("SECRET_KEY") and set(ALLOWED_HOSTS) - set(_LOOPBACK_HOSTS):
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS names a public host while DEBUG is on with the development key: "
+        "set DEBUG=false and a SECRET_KEY to serve it"
+    )
+
+# Audit rows are HMAC-chained with this key; keep it apart from the database and never
+# change it (rows hashed with the old key would no longer verify).
+if DEBUG:
+    AUDIT_KEY = env.string("AUDIT_KEY") or f"audit:{SECRET_KEY}"
+else:
+    AUDIT_KEY = env.required("AUDIT_KEY", "production settings need the key that seals the audit trail")
 CSRF_TRUSTED_ORIGINS = env.strings("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -81,24 +94,24 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------
 _database_url = env.url("DATABASE_URL", schemes={"postgres", "postgresql", "sqlite"})
+if not DEBUG and not _database_url:
+    raise ImproperlyConfigured("DATABASE_URL must be set when DEBUG=false (production runs on PostgreSQL)")
 if _database_url:
     DATABASES: dict[str, Any] = {"default": dict(dj_database_url.parse(_database_url, conn_max_age=60))}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "db.sqlite3",
-            # The embedded mode serves one machine; WAL keeps readers and the writer apart.
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
-        }
-    }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    # One machine: writers take the lock up front, and WAL keeps readers and the writer apart.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Celery (embedded: in-process) ----------------------------------------------
 REDIS_URL = env.url("REDIS_URL", schemes={"redis", "rediss"})
+if not DEBUG and not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_URL must be set when DEBUG=false (production runs Celery workers)")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None

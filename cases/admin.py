@@ -172,6 +172,14 @@ class StorefrontAdmin(ServiceAdmin):
         return services.storefront_update(storefront=obj, actor=actor, **changes)
 
 
+def _operators_only(request: HttpRequest) -> bool:
+    """The admin sees every team's rows, so only site operators (superusers) may use it."""
+    user = request.user
+    return bool(user.is_active and user.is_superuser)
+
+
+admin.site.has_permission = _operators_only  # type: ignore[method-assign]
+
 for model in (
     m.AuthorizedSeller,
     m.CaseStorefront,

@@ -36,9 +36,9 @@ def _count(rows: QuerySet[Any]) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def case_get(*, user: Any, reference: str) -> Case:
-    """The case with this reference among the user's teams; ``Case.DoesNotExist`` otherwise."""
-    return Case.objects.visible_to(user).select_related("brand", "team", "assignee").get(reference=reference)
+def case_get(*, user: Any, pk: int) -> Case:
+    """The case if it is in one of the user's teams; ``Case.DoesNotExist`` otherwise."""
+    return Case.objects.visible_to(user).select_related("brand", "team", "assignee").get(pk=pk)
 
 
 def case_storefronts(*, case: Case) -> QuerySet[CaseStorefront]:

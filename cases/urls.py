@@ -8,6 +8,6 @@ app_name = "cases"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="cases:case_list"), name="home"),
     path("cases/", views.case_list, name="case_list"),
-    path("cases/<str:reference>/", views.case_detail, name="case_detail"),
-    path("cases/<str:reference>/evidence/<int:pk>/download", views.evidence_download, name="evidence_download"),
+    path("cases/<int:pk>/", views.case_detail, name="case_detail"),
+    path("cases/<int:case_pk>/evidence/<int:pk>/download", views.evidence_download, name="evidence_download"),
 ]

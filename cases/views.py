@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -11,6 +13,8 @@ from django.views.decorators.http import require_GET
 from cases import selectors
 from cases.models import Case, CaseStatus, Evidence
 from evidence.services import evidence_storage
+
+logger = logging.getLogger(__name__)
 
 
 @require_GET
@@ -31,9 +35,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        case = selectors.case_get(user=request.user, reference=reference)
+        case = selectors.case_get(user=request.user, pk=pk)
     except Case.DoesNotExist:
         raise Http404("No such case") from None
     context = {
@@ -50,17 +54,20 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def evidence_download(request: HttpRequest, reference: str, pk: int) -> FileResponse:
-    item = (
-        Evidence.objects.visible_to(request.user)
-        .select_related("blob", "case")
-        .filter(case__reference=reference, pk=pk)
-        .first()
-    )
+def evidence_download(request: HttpRequest, case_pk: int, pk: int) -> FileResponse:
+    item = Evidence.objects.visible_to(request.user).select_related("blob", "case").filter(case=case_pk, pk=pk).first()
     if item is None:
         raise Http404("No such evidence")
-    handle = evidence_storage().open(item.blob.storage_name, "rb")
-    # Stored files are never rendered from our origin: always a download, with the sniffed type.
+    return evidence_file_response(item)
+
+
+def evidence_file_response(item: Evidence) -> FileResponse:
+    """Stored files are never rendered from our origin: always a download, with the sniffed type."""
+    try:
+        handle = evidence_storage().open(item.blob.storage_name, "rb")
+    except FileNotFoundError:
+        logger.error("evidence file missing for blob %s (run verify_evidence)", item.blob_id)
+        raise Http404("The stored file is missing; an operator has been told.") from None
     response = FileResponse(
         handle,
         as_attachment=True,
@@ -68,4 +75,6 @@ def evidence_download(request: HttpRequest, reference: str, pk: int) -> FileResp
         content_type=item.blob.mime_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
     return response

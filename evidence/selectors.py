@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+
+from django.utils import timezone
 
 from evidence.models import AuditChain, AuditEvent, Blob
 from evidence.services import CHUNK_SIZE, GENESIS_HASH, audit_fields, audit_hash, evidence_storage
@@ -37,6 +40,25 @@ def blob_verify(blob: Blob) -> BlobProblem | None:
 def blob_verify_all() -> Iterator[tuple[Blob, BlobProblem | None]]:
     for blob in Blob.objects.order_by("created_at", "sha256").iterator(chunk_size=500):
         yield blob, blob_verify(blob)
+
+
+def blob_orphans(*, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> Iterator[str]:
+    """Stored files no row refers to (left by a crash between storing and committing).
+
+    Files younger than ``older_than`` are skipped: their upload may still be committing.
+    """
+    storage = evidence_storage()
+    if not storage.exists("sha256"):
+        return
+    cutoff = timezone.now() - older_than
+    for first in storage.listdir("sha256")[0]:
+        for second in storage.listdir(f"sha256/{first}")[0]:
+            folder = f"sha256/{first}/{second}"
+            names = [n for n in storage.listdir(folder)[1] if len(n) == 64]
+            known = set(Blob.objects.filter(sha256__in=names).values_list("sha256", flat=True))
+            for name in sorted(set(names) - known):
+                if storage.get_modified_time(f"{folder}/{name}") < cutoff:
+                    yield f"{folder}/{name}"
 
 
 @dataclass(frozen=True)
@@ -72,8 +94,11 @@ def audit_verify_chain(head: AuditChain) -> ChainBreak | None:
     return None
 
 
-def audit_verify_all() -> Iterator[tuple[AuditChain, ChainBreak | None]]:
+def audit_verify_all(*, expected: Iterable[str] = ()) -> Iterator[tuple[AuditChain, ChainBreak | None]]:
+    """Verify every chain; ``expected`` names chains that must exist (one per team, say)."""
     known = set(AuditChain.objects.values_list("key", flat=True))
+    for key in sorted(set(expected) - known):
+        yield AuditChain(key=key, seq=0, head_hash=""), ChainBreak(key, 0, None, "whole chain removed")
     for head in AuditChain.objects.order_by("key"):
         yield head, audit_verify_chain(head)
     orphaned = AuditEvent.objects.exclude(chain__in=known).values_list("chain", flat=True).distinct()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import hmac
 import json
 import logging
 import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -104,10 +104,11 @@ def jsonable(value: Any) -> Any:
 
 
 def audit_hash(*, prev_hash: str, fields: dict[str, Any]) -> str:
+    """HMAC-SHA256 keyed by AUDIT_KEY: without the key, a rewritten chain cannot be re-hashed."""
     canonical = json.dumps(
         {**fields, "prev_hash": prev_hash}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hmac.new(settings.AUDIT_KEY.encode(), canonical.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def audit_fields(event: AuditEvent) -> dict[str, Any]:
@@ -172,16 +173,16 @@ def audit_record(
 
 @dataclass
 class StagedBlob:
+    """Bytes in the private staging folder, hashed; only this process knows the name."""
+
     sha256: str
     size: int
     mime_type: str
     path: Path
-    owned: bool  # True when the staged file is ours to delete
 
     def cleanup(self) -> None:
-        if self.owned:
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
 
 
 def _too_large(max_bytes: int) -> ValidationError:
@@ -194,15 +195,18 @@ def _empty() -> ValidationError:
     return ValidationError({"file": ["The file is empty."]}, code="empty_file")
 
 
+def _staging_name() -> Path:
+    return staging_dir() / f"{uuid.uuid4().hex}.part"
+
+
 def _stage_stream(source: IO[bytes], max_bytes: int) -> StagedBlob:
     """Copy a stream into the staging area, hashing and sniffing it on the way (one read)."""
     digest = hashlib.sha256()
     head = b""
     size = 0
-    fd, name = tempfile.mkstemp(dir=staging_dir(), suffix=".part")
-    path = Path(name)
+    path = _staging_name()
     try:
-        with os.fdopen(fd, "wb") as out:
+        with open(path, "xb") as out:
             while chunk := source.read(CHUNK_SIZE):
                 size += len(chunk)
                 if size > max_bytes:
@@ -216,32 +220,43 @@ def _stage_stream(source: IO[bytes], max_bytes: int) -> StagedBlob:
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return StagedBlob(digest.hexdigest(), size, _sniff(head), path, owned=True)
+    return StagedBlob(digest.hexdigest(), size, _sniff(head), path)
 
 
-def _stage_file(path: Path, max_bytes: int) -> StagedBlob:
-    """Hash a file that already sits on disk (an upload's temporary file) in one read.
+def _adopt(path: Path, max_bytes: int) -> StagedBlob | None:
+    """Take over a file already on the staging file system by renaming it, then hash it once.
 
-    Flushing it to disk runs alongside the hashing: both release the GIL.
+    After the rename only this process knows the name, so the bytes hashed are the bytes
+    stored. Flushing to disk runs alongside the hashing (both release the GIL). Returns
+    None when the file is on another file system and must be copied instead.
     """
     size = path.stat().st_size
     if size > max_bytes:
         raise _too_large(max_bytes)
     if size == 0:
         raise _empty()
-    digest = hashlib.sha256()
-    buffer = bytearray(CHUNK_SIZE)
-    view = memoryview(buffer)
-    with ThreadPoolExecutor(max_workers=1) as pool, open(path, "rb", buffering=0) as source:
-        flushed = pool.submit(_fsync_file, path) if settings.EVIDENCE_FSYNC else None
-        read = source.readinto(buffer)
-        head = bytes(view[: min(read, SNIFF_BYTES)])
-        while read:
-            digest.update(view[:read])
+    staged_path = _staging_name()
+    try:
+        os.rename(path, staged_path)
+    except OSError:
+        return None
+    try:
+        digest = hashlib.sha256()
+        buffer = bytearray(CHUNK_SIZE)
+        view = memoryview(buffer)
+        with ThreadPoolExecutor(max_workers=1) as pool, open(staged_path, "rb", buffering=0) as source:
+            flushed = pool.submit(_fsync_file, staged_path) if settings.EVIDENCE_FSYNC else None
             read = source.readinto(buffer)
-        if flushed is not None:
-            flushed.result()
-    return StagedBlob(digest.hexdigest(), size, _sniff(head), path, owned=False)
+            head = bytes(view[: min(read, SNIFF_BYTES)])
+            while read:
+                digest.update(view[:read])
+                read = source.readinto(buffer)
+            if flushed is not None:
+                flushed.result()
+    except BaseException:
+        staged_path.unlink(missing_ok=True)
+        raise
+    return StagedBlob(digest.hexdigest(), size, _sniff(head), staged_path)
 
 
 def _fsync_file(path: Path) -> None:
@@ -257,11 +272,20 @@ def _sniff(head: bytes) -> str:
 
 
 def _stage(source: IO[bytes] | Path, max_bytes: int) -> StagedBlob:
+    """Stage ``source``. A ``Path`` or an upload's temporary file is consumed (moved in)."""
+    path: Path | None = None
+    temporary_file_path = getattr(source, "temporary_file_path", None)
     if isinstance(source, Path):
-        return _stage_file(source, max_bytes)
-    temporary_path = getattr(source, "temporary_file_path", None)
-    if callable(temporary_path):
-        return _stage_file(Path(temporary_path()), max_bytes)
+        path = source
+    elif callable(temporary_file_path):
+        path = Path(temporary_file_path())
+    if path is not None:
+        adopted = _adopt(path, max_bytes)
+        if adopted is not None:
+            return adopted
+        with open(path, "rb") as handle:
+            return _stage_stream(handle, max_bytes)
+    assert not isinstance(source, Path)
     if hasattr(source, "seek"):
         source.seek(0)
     return _stage_stream(source, max_bytes)
@@ -293,21 +317,25 @@ def blob_ingest(*, source: IO[bytes] | Path, max_bytes: int | None = None) -> It
 
     The caller writes the rows that reference the blob inside the ``with`` block. If
     anything in it fails, the transaction rolls back and a file this call published is
-    removed again, so there is never a row without a file nor a file without a row.
-    ``source`` is read once: a file already on disk (``Path`` or an upload's temporary
-    file) is hashed in place and linked into the store, a stream is copied while hashed.
+    removed again, so there is never a row without a file nor a file without a row. The
+    transaction is durable (never nested in the caller's), because a rollback of an
+    outer transaction after this block would leave the file without its row.
+
+    ``source`` is read once. A ``Path`` or an upload's temporary file is consumed: moved
+    into the staging area (no copy) and hashed there; a stream is copied while hashed.
     """
     limit = max_bytes if max_bytes is not None else settings.EVIDENCE_MAX_BYTES
     staged = _stage(source, limit)
     published = False
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             blob, created = Blob.objects.get_or_create(
                 sha256=staged.sha256, defaults={"size": staged.size, "mime_type": staged.mime_type}
             )
             if created or not evidence_storage().exists(blob.storage_name):
-                _publish(staged)
+                # Set first: a publish that fails half-way must be cleaned up too.
                 published = created
+                _publish(staged)
             yield blob
     except BaseException:
         if published:
@@ -332,7 +360,7 @@ def _discard_unreferenced(staged: StagedBlob) -> None:
                 evidence_storage().delete(blob_storage_name(staged.sha256))
                 transaction.set_rollback(True)
     except Exception:
-        # The database may be what failed; the orphan is then left for verify_evidence to report.
+        # The database may be what failed; verify_evidence --orphans finds the file later.
         logger.exception("could not discard unreferenced evidence file %s", staged.sha256)
 
 

@@ -29,7 +29,7 @@ class AtomicFileSystemStorage(FileSystemStorage):
         os.makedirs(directory, exist_ok=True)
         if not (hasattr(content, "temporary_file_path") and self._link(content.temporary_file_path(), full_path)):
             self._write(content, full_path)
-        os.chmod(full_path, 0o444)
+        os.chmod(full_path, 0o440)
         if settings.EVIDENCE_FSYNC:
             _fsync_path(directory)
         return name
@@ -60,12 +60,6 @@ class AtomicFileSystemStorage(FileSystemStorage):
             if os.path.exists(partial):
                 os.unlink(partial)
             raise
-
-    def delete(self, name: str) -> None:
-        full_path = self.path(name)
-        if os.path.exists(full_path):
-            os.chmod(full_path, 0o644)
-        super().delete(name)
 
 
 def _fsync_path(path: str) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import models
+from django.utils import timezone
 
 from cases.models import Membership, Role
 from evidence.models import AuditEvent
@@ -91,7 +93,37 @@ def apply_changes(
 
 
 def full_clean(obj: models.Model, *, exclude: Iterable[str] = ()) -> None:
-    obj.full_clean(exclude=list(exclude))
+    """Validate a row; errors of multi-field unique constraints are put on their last field.
+
+    NUL characters are refused here for every text field: PostgreSQL cannot store them.
+    """
+    nul = {
+        field.name: ["Text cannot contain NUL characters."]
+        for field in obj._meta.concrete_fields
+        if isinstance(getattr(obj, field.attname, None), str) and "\x00" in getattr(obj, field.attname)
+    }
+    if nul:
+        raise ValidationError(nul, code="null_characters")
+    try:
+        obj.full_clean(exclude=list(exclude))
+    except ValidationError as error:
+        raise _on_fields(error) from None
+
+
+def _on_fields(error: ValidationError) -> ValidationError:
+    if not hasattr(error, "error_dict") or NON_FIELD_ERRORS not in error.error_dict:
+        return error
+    fields = {name: list(errors) for name, errors in error.error_dict.items() if name != NON_FIELD_ERRORS}
+    for item in error.error_dict[NON_FIELD_ERRORS]:
+        check = (item.params or {}).get("unique_check") if item.code == "unique_together" else None
+        target = check[-1] if check else NON_FIELD_ERRORS
+        fields.setdefault(target, []).append(item)
+    return ValidationError(fields)
+
+
+def require_aware(field: str, value: dt.datetime | None) -> None:
+    if value is not None and timezone.is_naive(value):
+        raise ValidationError({field: ["Give a time with its time zone, e.g. 2026-05-01T09:30:00Z."]}, code="naive")
 
 
 def clean_file_name(name: str) -> str:

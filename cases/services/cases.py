@@ -159,7 +159,14 @@ def case_transition(*, case: Case, status: str, actor: Actor, note: str = "", re
     case.status = status
     case.status_changed_at = timezone.now()
     case.closed_reason = reason if status == CaseStatus.CLOSED else ""
-    case.save(update_fields=["status", "status_changed_at", "closed_reason", "updated_at"])
+    try:
+        with transaction.atomic():
+            case.save(update_fields=["status", "status_changed_at", "closed_reason", "updated_at"])
+    except IntegrityError:
+        # A concurrent reopen or open of the same listing won.
+        raise ValidationError(
+            {"status": ["Another open case already tracks this listing; work there."]}, code="duplicate_open_case"
+        ) from None
     after: dict[str, Any] = {"status": status}
     if note.strip():
         after["note"] = note.strip()

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Case, Evidence, EvidenceKind, Role, Storefront
-from cases.services._common import authorize, clean_file_name, record, snapshot
+from cases.services._common import authorize, clean_file_name, record, require_aware, snapshot
 from evidence.services import Actor, blob_ingest
 
 _http_url = URLValidator(schemes=["http", "https"])
@@ -47,6 +47,7 @@ def evidence_ingest(
     if kind not in EvidenceKind.values:
         raise ValidationError({"kind": [f"{kind!r} is not an evidence kind."]}, code="invalid_choice")
     source_url = _check_source_url(source_url)
+    require_aware("captured_at", captured_at)
     now = timezone.now()
     captured_at = captured_at or now
     if captured_at > now + dt.timedelta(minutes=5):

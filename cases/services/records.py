@@ -24,7 +24,7 @@ from cases.models import (
     TestBuyVerdict,
     Warning,
 )
-from cases.services._common import apply_changes, authorize, full_clean, record, snapshot
+from cases.services._common import apply_changes, authorize, full_clean, record, require_aware, snapshot
 from evidence.amazon import validate_asin
 from evidence.services import Actor
 
@@ -34,8 +34,11 @@ _VERDICTS_NEEDING_DELIVERY = {TestBuyVerdict.COUNTERFEIT, TestBuyVerdict.GENUINE
 MAX_ASINS_PER_REPORT = 50
 
 
-def _storefront_on_case(case: Case, storefront: Storefront) -> None:
-    if not CaseStorefront.objects.filter(case=case, storefront=storefront).exists():
+def _storefront_on_case(case: Case, storefront: Storefront, *, lock: bool = False) -> None:
+    links = CaseStorefront.objects.filter(case=case, storefront=storefront)
+    if lock:
+        links = links.select_for_update()
+    if not links.exists():
         raise ValidationError(
             {"storefront": ["Attach the storefront to the case before recording this."]}, code="not_attached"
         )
@@ -118,6 +121,8 @@ def test_buy_add_photo(*, test_buy: TestBuy, evidence: Evidence, actor: Actor) -
     authorize(actor, test_buy.case.team_id, Role.AGENT)
     if evidence.case_id != test_buy.case_id:
         raise ValidationError({"evidence": ["The photo must be evidence of the same case."]}, code="invalid")
+    if evidence.is_withdrawn:
+        raise ValidationError({"evidence": ["The photo was withdrawn."]}, code="withdrawn")
     if not test_buy.photos.filter(pk=evidence.pk).exists():
         test_buy.photos.add(evidence)
         record(
@@ -144,15 +149,17 @@ def warning_record(
 ) -> Warning:
     """Record a warning the user has sent. One per storefront and case within the quiet period."""
     authorize(actor, case.team_id, Role.AGENT)
-    _storefront_on_case(case, storefront)
+    # The storefront's link row is the lock: two warnings racing cannot both pass the check.
+    _storefront_on_case(case, storefront, lock=True)
+    require_aware("sent_at", sent_at)
     sent_at = sent_at or timezone.now()
     if sent_at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({"sent_at": ["A warning cannot be sent in the future."]}, code="future")
     quiet = dt.timedelta(hours=settings.WARNING_QUIET_HOURS)
-    # Lock the pair's existing warnings so two requests cannot both pass the check.
     recent = (
-        Warning.objects.select_for_update()
-        .filter(case=case, storefront=storefront, sent_at__gt=sent_at - quiet, sent_at__lt=sent_at + quiet)
+        Warning.objects.filter(
+            case=case, storefront=storefront, sent_at__gt=sent_at - quiet, sent_at__lt=sent_at + quiet
+        )
         .order_by("-sent_at")
         .first()
     )
@@ -184,9 +191,12 @@ def warning_record_reply(
     warning = Warning.objects.select_for_update().select_related("case").get(pk=warning.pk)
     if not reply.strip():
         raise ValidationError({"reply": ["The reply is empty."]}, code="required")
+    require_aware("replied_at", replied_at)
     before, after = apply_changes(
         warning, {"reply": reply.strip(), "replied_at": replied_at or timezone.now()}, allowed=("reply", "replied_at")
     )
+    if not after:
+        return warning
     warning.save(update_fields=list(after))
     record(
         actor=actor,

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases.models import (
@@ -25,7 +25,7 @@ from cases.models import (
     Storefront,
     Team,
 )
-from cases.services._common import apply_changes, authorize, full_clean, record, snapshot
+from cases.services._common import apply_changes, authorize, full_clean, record, require_aware, snapshot
 from evidence.amazon import marketplace as find_marketplace
 from evidence.services import Actor
 
@@ -41,8 +41,13 @@ def _storefront_get_or_create(*, team: Team, marketplace: str, seller_id: str, n
             _storefront_change(storefront, {"name": name.strip()}, actor)
         return storefront
     storefront = Storefront(team=team, marketplace=code, seller_id=seller_id, name=name.strip())
-    full_clean(storefront)
-    storefront.save()
+    full_clean(storefront, exclude=["team"])
+    try:
+        with transaction.atomic():
+            storefront.save()
+    except IntegrityError:
+        # A concurrent request created it first: use theirs.
+        return Storefront.objects.get(team=team, marketplace=code, seller_id=seller_id)
     after = snapshot(storefront, ("marketplace", "seller_id", *PROFILE_FIELDS))
     record(actor=actor, action="storefront.created", subject=storefront, team_id=team.pk, after=after)
     return storefront
@@ -87,7 +92,11 @@ def _attach(case: Case, storefront: Storefront, actor: Actor) -> CaseStorefront:
     link = CaseStorefront.objects.select_for_update().filter(case=case, storefront=storefront).first()
     if link is not None:
         return link
-    link = CaseStorefront.objects.create(case=case, storefront=storefront)
+    try:
+        with transaction.atomic():
+            link = CaseStorefront.objects.create(case=case, storefront=storefront)
+    except IntegrityError:
+        return CaseStorefront.objects.select_for_update().get(case=case, storefront=storefront)
     record(
         actor=actor,
         action="storefront.attached",
@@ -129,6 +138,7 @@ def sighting_record(
     if storefront.team_id != case.team_id or storefront.marketplace != case.marketplace:
         raise ValidationError({"storefront": ["The storefront is not in this case's team and marketplace."]})
     _refuse_authorized(case, storefront.seller_id)
+    require_aware("seen_at", seen_at)
     seen_at = seen_at or timezone.now()
     if seen_at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({"seen_at": ["A sighting cannot be in the future."]}, code="future")
@@ -217,6 +227,8 @@ def operator_link(
         raise ValidationError({"reason": [f"{reason!r} is not a link reason."]}, code="invalid_choice")
     if evidence is not None and evidence.case.team_id != team_id:
         raise ValidationError({"evidence": ["The evidence belongs to another team."]})
+    # Lock the storefronts (in one order) so concurrent links of them cannot make two groups.
+    list(Storefront.objects.select_for_update().filter(pk__in=[s.pk for s in storefronts]).order_by("pk"))
     member_of = OperatorLink.objects.filter(storefront__in=storefronts).values("group_id")
     groups = list(OperatorGroup.objects.select_for_update().filter(pk__in=member_of).order_by("created_at", "pk"))
     if groups:

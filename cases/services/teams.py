@@ -36,6 +36,10 @@ def _free_slug(name: str) -> str:
 def membership_set(*, team: Team, user: Any, role: Role | str, actor: Actor) -> Membership:
     """Add ``user`` to ``team`` with ``role``, or change their role."""
     authorize(actor, team.pk, Role.MANAGER)
+    if role not in Role.values:
+        raise ValidationError(
+            {"role": [f"{role!r} is not a role: use viewer, agent or manager."]}, code="invalid_choice"
+        )
     return _membership_write(team=team, user=user, role=Role(role), actor=actor)
 
 
@@ -84,6 +88,7 @@ def membership_remove(*, membership: Membership, actor: Actor) -> None:
 
 
 def _keep_a_manager(team: Team, *, leaving: Membership) -> None:
-    others = Membership.objects.filter(team=team, role=Role.MANAGER).exclude(pk=leaving.pk)
-    if not others.exists():
+    # Lock every manager row, so two managers demoting each other cannot both pass.
+    managers = list(Membership.objects.select_for_update().filter(team=team, role=Role.MANAGER).order_by("pk"))
+    if not [m for m in managers if m.pk != leaving.pk]:
         raise ValidationError({"role": ["A team needs at least one manager."]}, code="last_manager")

@@ -16,11 +16,12 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "cases.example.com",
     "DATABASE_URL": "postgres://cm:pw@db:5432/cm",
     "REDIS_URL": "redis://redis:6379/0",
+    "AUDIT_KEY": secrets.token_urlsafe(32),
 }
 
 
 def run_manage(*args, env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}}
+    clean = {k: v for k, v in os.environ.items() if k not in {*PRODUCTION, "DEBUG"}}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -53,11 +54,18 @@ def test_empty_means_unset():
     assert Env({"X": "a, b,,c"}).strings("X", []) == ["a", "b", "c"]
 
 
-def test_production_refuses_to_start_without_secret_key():
-    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "AUDIT_KEY"])
+def test_production_refuses_to_start_without(missing):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
     result = run_manage("check", env=env)
     assert result.returncode != 0
-    assert "SECRET_KEY must be set" in result.stderr
+    assert f"{missing} must be set" in result.stderr
+
+
+def test_development_key_is_refused_for_a_public_host():
+    result = run_manage("check", env={"ALLOWED_HOSTS": "cases.example.com"})
+    assert result.returncode != 0
+    assert "public host while DEBUG is on" in result.stderr
 
 
 def test_production_settings_pass_check_deploy():

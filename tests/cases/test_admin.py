@@ -48,5 +48,14 @@ def test_admin_shows_refusals_and_writes_nothing(client, operator, personas):
     assert Case.objects.count() == 1
 
 
+def test_staff_who_are_not_superusers_cannot_use_the_admin(client, personas):
+    personas.manager.is_staff = True
+    personas.manager.save(update_fields=["is_staff"])
+    client.force_login(personas.manager)
+    response = client.get(reverse("admin:cases_case_changelist"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
 def test_admin_cannot_edit_or_delete_evidence(client, operator):
     assert client.get(reverse("admin:cases_evidence_add")).status_code == 403

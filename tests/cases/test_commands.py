@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,20 @@ def test_verify_evidence_names_changed_and_missing_items(settings, capsys):
     with pytest.raises(CommandError):
         call_command("verify_evidence")
     assert "MISSING" in capsys.readouterr().err
+
+
+def test_verify_evidence_reports_and_deletes_orphan_files(settings, capsys):
+    call_command("demo")
+    orphan = Path(settings.EVIDENCE_ROOT) / "sha256" / "ab" / "cd" / ("abcd" + "0" * 60)
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"left by a crash")
+    os.utime(orphan, (0, 0))
+    with pytest.raises(CommandError):
+        call_command("verify_evidence")
+    assert "ORPHAN sha256/ab/cd/abcd" in capsys.readouterr().err
+    call_command("verify_evidence", "--delete-orphans")
+    assert not orphan.exists()
+    call_command("verify_evidence")
 
 
 def test_verify_audit_after_demo_and_after_tampering(capsys):

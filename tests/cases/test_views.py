@@ -3,6 +3,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cases import services
+from evidence.services import Actor
 from tests.factories import BrandFactory, CaseFactory, add_evidence, attach, sight
 
 pytestmark = pytest.mark.django_db
@@ -40,30 +42,43 @@ def test_find_case_by_chinese_storefront_name(client, personas, case):
 
 def test_outsider_gets_404_for_another_teams_case(client, personas, case):
     client.force_login(personas.outsider)
-    assert client.get(reverse("cases:case_detail", args=[case.reference])).status_code == 404
+    assert client.get(reverse("cases:case_detail", args=[case.pk])).status_code == 404
     assert case.reference not in client.get(reverse("cases:case_list")).content.decode()
 
 
 def test_hijacker_data_is_escaped(client, personas, case):
     attach(case, 2, name="<script>alert(1)</script>")
     client.force_login(personas.viewer)
-    html = client.get(reverse("cases:case_detail", args=[case.reference])).content.decode()
+    html = client.get(reverse("cases:case_detail", args=[case.pk])).content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "深圳市好运来贸易有限公司" in html
 
 
+def test_a_member_of_two_teams_opens_cases_with_the_same_reference(client, personas, case):
+    other = CaseFactory(brand=BrandFactory(team=personas.outsider_team))
+    assert other.reference == case.reference
+    services.membership_set(
+        team=personas.outsider_team, user=personas.viewer, role="viewer", actor=Actor.of_user(personas.outsider)
+    )
+    client.force_login(personas.viewer)
+    for each in (case, other):
+        assert client.get(reverse("cases:case_detail", args=[each.pk])).status_code == 200
+
+
 def test_evidence_downloads_as_attachment_with_sniffed_type(client, personas, case):
     item = add_evidence(case, data=b"<html><script>alert(1)</script></html>", original_name="shot.png")
     client.force_login(personas.viewer)
-    response = client.get(reverse("cases:evidence_download", args=[case.reference, item.pk]))
+    response = client.get(reverse("cases:evidence_download", args=[case.pk, item.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/html"
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cache-Control"] == "private, no-store"
+    assert "sandbox" in response["Content-Security-Policy"]
     assert b"".join(response.streaming_content) == b"<html><script>alert(1)</script></html>"
     client.force_login(personas.outsider)
-    assert client.get(reverse("cases:evidence_download", args=[case.reference, item.pk])).status_code == 404
+    assert client.get(reverse("cases:evidence_download", args=[case.pk, item.pk])).status_code == 404
 
 
 def test_case_list_queries_do_not_grow_with_rows(client, personas):

@@ -76,6 +76,20 @@ def test_chains_are_independent(subject):
     assert problems[0].startswith("chain team:2, seq 1")
 
 
+def test_a_chain_rewritten_without_the_key_does_not_verify(subject, settings):
+    write(subject)
+    settings.AUDIT_KEY = "a key an attacker guessed"
+    assert "row changed" in breaks()[0]
+
+
+def test_removing_a_whole_chain_is_detected(subject):
+    write(subject, chain="team:1")
+    AuditEvent.objects.all().delete()
+    AuditChain.objects.all().delete()
+    problems = [str(p) for _, p in audit_verify_all(expected={"team:1"}) if p]
+    assert problems == ["chain team:1, seq 0 (no row): whole chain removed"]
+
+
 def test_verify_audit_command_exit_codes(subject, capsys):
     write(subject)
     call_command("verify_audit")

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from evidence.models import Blob
-from evidence.selectors import blob_verify
+from evidence.selectors import blob_orphans, blob_verify
 from evidence.services import blob_ingest, evidence_storage
 from tests.factories import png_bytes
 
@@ -37,14 +37,54 @@ def test_type_comes_from_the_bytes_not_the_name():
     assert blob.mime_type == "text/html"
 
 
-def test_file_on_disk_is_hashed_in_place_and_linked(settings, tmp_path):
+def test_file_on_disk_is_moved_in_and_hashed_once(settings):
     source = Path(settings.EVIDENCE_ROOT) / ".staging" / "upload.bin"
-    source.write_bytes(os.urandom(3 * 1024 * 1024 + 17))
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    source.write_bytes(data)
     with blob_ingest(source=source) as blob:
         pass
-    assert blob.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
-    assert source.exists(), "the caller's file is left for the caller"
+    assert blob.sha256 == hashlib.sha256(data).hexdigest()
+    assert not source.exists(), "the file is consumed: nobody else can change the stored bytes through it"
     assert blob_verify(blob) is None
+    assert stored_files(settings) == [Path(settings.EVIDENCE_ROOT) / blob.storage_name]
+    assert list((Path(settings.EVIDENCE_ROOT) / ".staging").iterdir()) == []
+
+
+def test_stored_bytes_do_not_share_the_uploaded_files_inode(settings):
+    source = Path(settings.EVIDENCE_ROOT) / ".staging" / "upload.bin"
+    source.write_bytes(b"%PDF-1.4 original")
+    with open(source, "r+b") as still_open:
+        with blob_ingest(source=source) as blob:
+            pass
+        stored = Path(settings.EVIDENCE_ROOT) / blob.storage_name
+        assert stored.stat().st_nlink == 1
+        assert stored.stat().st_mode & 0o777 == 0o440
+        still_open.seek(0)
+        assert still_open.read() == b"%PDF-1.4 original"
+    assert blob_verify(blob) is None
+
+
+def test_publish_failing_half_way_leaves_no_file(settings, monkeypatch):
+    def chmod_fails(path, mode):
+        raise PermissionError("chmod refused")
+
+    monkeypatch.setattr("evidence.storage.os.chmod", chmod_fails)
+    with pytest.raises(PermissionError), blob_ingest(source=io.BytesIO(png_bytes(color="orange"))):
+        pass
+    monkeypatch.undo()
+    assert Blob.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+def test_ingest_refuses_to_nest_in_a_callers_transaction():
+    # A rollback of an outer transaction after the block would leave the file without its row.
+    with (
+        pytest.raises(RuntimeError, match="durable"),
+        transaction.atomic(),
+        blob_ingest(source=io.BytesIO(b"%PDF-1.4 nested")),
+    ):
+        pass
+    assert Blob.objects.count() == 0
 
 
 def test_same_bytes_twice_store_one_file(settings):
@@ -124,7 +164,11 @@ def test_verify_finds_changed_and_missing_bytes(settings):
     assert problem.problem == "missing"
 
 
-def test_ingest_inside_caller_transaction_commits_with_it():
-    with transaction.atomic(), blob_ingest(source=io.BytesIO(b"%PDF-1.4 test")) as blob:
+def test_orphans_are_found_only_when_old(settings):
+    with blob_ingest(source=io.BytesIO(png_bytes(color="cyan"))) as blob:
         pass
-    assert Blob.objects.filter(pk=blob.pk).exists()
+    Blob.objects.filter(pk=blob.pk).delete()
+    assert list(blob_orphans()) == []
+    path = Path(settings.EVIDENCE_ROOT) / blob.storage_name
+    os.utime(path, (path.stat().st_atime - 3600, path.stat().st_mtime - 3600))
+    assert list(blob_orphans()) == [blob.storage_name]

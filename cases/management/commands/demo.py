@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
-from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
@@ -82,7 +81,6 @@ def _screenshot(title: str, lines: list[str], height: int = 1600) -> io.BytesIO:
     return out
 
 
-@transaction.atomic
 def _load_demo(user: Any) -> None:
     actor = Actor.of_user(user)
     now = timezone.now()
@@ -238,7 +236,6 @@ def _load_demo(user: Any) -> None:
     services.case_transition(case=lamp, status="reported", actor=actor, note="Report Infringement form filed")
 
 
-@transaction.atomic
 def _load_outsider(user: Any) -> None:
     actor = Actor.of_user(user)
     team = services.team_create(name="Other Agency", slug="other-agency", actor=actor)
