@@ -56,6 +56,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "evidence",
     "cases",
 ]
@@ -122,6 +126,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+
+# Rate limits (API tokens) and other short-lived counters live in Redis when there is one.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 # --- Evidence storage -------------------------------------------------------------
 EVIDENCE_STORAGE = env.choice("EVIDENCE_STORAGE", "local", {"local", "s3"})
@@ -224,3 +235,58 @@ LOGGING = {
 # --- Product rules ------------------------------------------------------------------------
 # One warning per storefront and case within this many hours: the product never floods anyone.
 WARNING_QUIET_HOURS = env.integer("WARNING_QUIET_HOURS", 72, minimum=1)
+# Webhook endpoints and page captures may reach private, loopback and link-local
+# addresses only when this is on: for tests and local development.
+ALLOW_PRIVATE_URLS = env.boolean("ALLOW_PRIVATE_URLS", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.integer("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+
+CELERY_BEAT_SCHEDULE = {
+    "webhook-sweep": {"task": "cases.tasks.webhook_sweep", "schedule": 60.0},
+}
+
+# --- REST API ------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "cases.api.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cases.api.errors.handle",
+    "DEFAULT_THROTTLE_RATES": {"api": env.string("API_RATE") or "1200/min"},
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "casemanager API",
+    "DESCRIPTION": (
+        "Cases, storefronts, sightings, evidence, test buys, warnings and reports to Amazon, "
+        "for ticketing tools and scripts. Authenticate with `Authorization: Bearer <token>`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.models.cases.CaseStatus",
+        "CasePriorityEnum": "cases.models.cases.CasePriority",
+        "WebhookEventEnum": "cases.models.webhooks.WebhookEvent",
+        "EvidenceKindEnum": "cases.models.records.EvidenceKind",
+        "IPRightKindEnum": "cases.models.brands.IPRightKind",
+        "IPRightStatusEnum": "cases.models.brands.IPRightStatus",
+        "WarningChannelEnum": "cases.models.records.WarningChannel",
+        "SubmissionChannelEnum": "cases.models.records.SubmissionChannel",
+        "SubmissionOutcomeEnum": "cases.models.records.SubmissionOutcome",
+        "DeliveryStatusEnum": "cases.models.webhooks.DeliveryStatus",
+        "PresenceStateEnum": "cases.models.cases.PresenceState",
+        "TestBuyVerdictEnum": "cases.models.records.TestBuyVerdict",
+    },
+}

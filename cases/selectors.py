@@ -16,18 +16,28 @@ def case_list(*, user: Any, search: str = "", status: str = "") -> QuerySet[Case
     cases = Case.objects.visible_to(user).select_related("brand", "assignee")
     if status:
         cases = cases.filter(status=status)
-    if search.strip():
-        term = search.strip()
-        matching_storefronts = CaseStorefront.objects.filter(
-            Q(storefront__name__icontains=term) | Q(storefront__seller_id__iexact=term)
-        ).values("case_id")
-        cases = cases.filter(
-            Q(asin__iexact=term) | Q(reference__iexact=term) | Q(title__icontains=term) | Q(pk__in=matching_storefronts)
-        )
+    return with_counts(case_search(cases, search)).order_by("-created_at", "-id")
+
+
+def case_search(cases: QuerySet[Case], term: str) -> QuerySet[Case]:
+    """Cases whose ASIN, reference, title, or a storefront's name or seller ID match ``term``."""
+    term = term.strip()
+    if not term:
+        return cases
+    matching_storefronts = CaseStorefront.objects.filter(
+        Q(storefront__name__icontains=term) | Q(storefront__seller_id__iexact=term)
+    ).values("case_id")
+    return cases.filter(
+        Q(asin__iexact=term) | Q(reference__iexact=term) | Q(title__icontains=term) | Q(pk__in=matching_storefronts)
+    )
+
+
+def with_counts(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Storefront and (not withdrawn) evidence counts, in the same query."""
     return cases.annotate(
         storefront_count=_count(CaseStorefront.objects.filter(case=OuterRef("pk"))),
         evidence_count=_count(Evidence.objects.filter(case=OuterRef("pk"), withdrawn_at__isnull=True)),
-    ).order_by("-created_at", "-id")
+    )
 
 
 def _count(rows: QuerySet[Any]) -> Coalesce:

@@ -10,4 +10,5 @@ urlpatterns = [
     path("cases/", views.case_list, name="case_list"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/<int:case_pk>/evidence/<int:pk>/download", views.evidence_download, name="evidence_download"),
+    path("settings/tokens/", views.api_tokens, name="api_tokens"),
 ]

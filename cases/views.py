@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cases import selectors
-from cases.models import Case, CaseStatus, Evidence
-from evidence.services import evidence_storage
+from cases.models import ApiToken, Case, CaseStatus, Evidence
+from cases.services.tokens import api_token_create, api_token_revoke
+from evidence.services import Actor, evidence_storage
 
 logger = logging.getLogger(__name__)
 
@@ -78,3 +82,30 @@ def evidence_file_response(item: Evidence) -> FileResponse:
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The user's own API tokens: create (the secret is shown once), list, revoke."""
+    new_token = ""
+    error = ""
+    if request.method == "POST":
+        actor = Actor.of_user(request.user)
+        if "revoke" in request.POST:
+            revoke = request.POST.get("revoke", "")
+            token = ApiToken.objects.visible_to(request.user).filter(pk=revoke).first() if revoke.isdigit() else None
+            if token is None:
+                raise Http404("No such token")
+            api_token_revoke(token=token, actor=actor)
+            messages.success(request, _("Token revoked."))
+            return redirect("cases:api_tokens")
+        try:
+            _token, new_token = api_token_create(user=request.user, name=request.POST.get("name", ""), actor=actor)
+        except ValidationError as invalid:
+            error = " ".join(invalid.message_dict.get("name", invalid.messages))
+    tokens = ApiToken.objects.visible_to(request.user)
+    return render(
+        request,
+        "cases/api_tokens.html",
+        {"tokens": tokens, "new_token": new_token, "error": error, "name": request.POST.get("name", "")},
+    )

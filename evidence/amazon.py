@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
+from evidence.errors import field_error
+
 
 @dataclass(frozen=True)
 class Marketplace:
@@ -63,7 +65,7 @@ def marketplace(code: str) -> Marketplace:
     found = MARKETPLACES.get(key) or MARKETPLACES_BY_ID.get(code.strip())
     if found is None:
         message = f"{code} is not an Amazon marketplace code (e.g. US, DE, JP)."
-        raise ValidationError({"marketplace": [message]}, code="invalid_marketplace")
+        raise field_error("marketplace", message, "invalid_marketplace")
     return found
 
 

@@ -26,6 +26,7 @@ from django.core.files.storage import Storage, storages
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from evidence.errors import field_error
 from evidence.models import ActorKind, AuditChain, AuditEvent, Blob, blob_storage_name
 
 logger = logging.getLogger(__name__)
@@ -186,13 +187,11 @@ class StagedBlob:
 
 
 def _too_large(max_bytes: int) -> ValidationError:
-    return ValidationError(
-        {"file": [f"The file is larger than the limit of {max_bytes} bytes."]}, code="file_too_large"
-    )
+    return field_error("file", f"The file is larger than the limit of {max_bytes} bytes.", "file_too_large")
 
 
 def _empty() -> ValidationError:
-    return ValidationError({"file": ["The file is empty."]}, code="empty_file")
+    return field_error("file", "The file is empty.", "empty_file")
 
 
 def _staging_name() -> Path:

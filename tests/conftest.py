@@ -43,6 +43,22 @@ def _isolated_evidence(settings: Any, tmp_path: Any) -> None:
     }
 
 
+@pytest.fixture(autouse=True)
+def _in_process_tasks_and_private_cache(settings: Any, request: pytest.FixtureRequest) -> Any:
+    """Tasks run in-process and rate counters start empty, unless a test asks for a real worker."""
+    from casemanager.celery import app
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}
+    }
+    eager = request.node.get_closest_marker("worker") is None
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    settings.CELERY_TASK_ALWAYS_EAGER = eager
+    yield
+    app.conf.task_always_eager = previous
+
+
 @dataclass
 class Personas:
     """One team with a member of each role, and an outsider who belongs to another team."""

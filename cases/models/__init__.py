@@ -1,3 +1,4 @@
+from cases.models.api import ApiToken, IdempotencyKey
 from cases.models.brands import AuthorizedSeller, Brand, IPRight, IPRightKind, IPRightStatus
 from cases.models.cases import (
     Case,
@@ -27,8 +28,10 @@ from cases.models.records import (
     WarningChannel,
 )
 from cases.models.teams import Membership, Role, Team
+from cases.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
+    "ApiToken",
     "AuthorizedSeller",
     "Brand",
     "Case",
@@ -37,12 +40,14 @@ __all__ = [
     "CaseStatus",
     "CaseStorefront",
     "Condition",
+    "DeliveryStatus",
     "Evidence",
     "EvidenceKind",
     "Fulfillment",
     "IPRight",
     "IPRightKind",
     "IPRightStatus",
+    "IdempotencyKey",
     "Membership",
     "OperatorGroup",
     "OperatorLink",
@@ -60,4 +65,7 @@ __all__ = [
     "TestBuyVerdict",
     "Warning",
     "WarningChannel",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from cases.models import Membership, Role
+from evidence.errors import field_error
 from evidence.models import AuditEvent
 from evidence.services import Actor, audit_record, jsonable
 
@@ -80,7 +81,9 @@ def apply_changes(
     allowed_set = set(allowed)
     unknown = sorted(set(changes) - allowed_set)
     if unknown:
-        raise ValidationError({name: ["This field cannot be changed here."] for name in unknown})
+        raise ValidationError(
+            {name: ValidationError("This field cannot be changed here.", code="read_only") for name in unknown}
+        )
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     for name, value in changes.items():
@@ -98,12 +101,12 @@ def full_clean(obj: models.Model, *, exclude: Iterable[str] = ()) -> None:
     NUL characters are refused here for every text field: PostgreSQL cannot store them.
     """
     nul = {
-        field.name: ["Text cannot contain NUL characters."]
+        field.name: ValidationError("Text cannot contain NUL characters.", code="null_characters")
         for field in obj._meta.concrete_fields
         if isinstance(getattr(obj, field.attname, None), str) and "\x00" in getattr(obj, field.attname)
     }
     if nul:
-        raise ValidationError(nul, code="null_characters")
+        raise ValidationError(nul)
     try:
         obj.full_clean(exclude=list(exclude))
     except ValidationError as error:
@@ -123,7 +126,7 @@ def _on_fields(error: ValidationError) -> ValidationError:
 
 def require_aware(field: str, value: dt.datetime | None) -> None:
     if value is not None and timezone.is_naive(value):
-        raise ValidationError({field: ["Give a time with its time zone, e.g. 2026-05-01T09:30:00Z."]}, code="naive")
+        raise field_error(field, "Give a time with its time zone, e.g. 2026-05-01T09:30:00Z.", "naive")
 
 
 def clean_file_name(name: str) -> str:

@@ -6,11 +6,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cases.models import Brand, Case, CasePriority, CaseSequence, CaseStatus, Membership, Role
+from cases.models import Brand, Case, CasePriority, CaseSequence, CaseStatus, Membership, Role, WebhookEvent
 from cases.models.cases import FINISHED_STATUSES
 from cases.services._common import apply_changes, authorize, full_clean, record, snapshot
+from cases.services.webhooks import emit
 from cases.workflow import allowed_transitions, reason_required
 from evidence.amazon import marketplace as find_marketplace
+from evidence.errors import field_error
 from evidence.services import Actor
 
 CASE_FIELDS = ("title", "priority", "assignee", "external_refs")
@@ -31,8 +33,8 @@ def _check_assignee(team_id: int, assignee: Any) -> None:
         team_id=team_id, user=assignee, user__is_active=True, role__in=[Role.AGENT, Role.MANAGER]
     ).exists()
     if not works_cases:
-        raise ValidationError(
-            {"assignee": ["The assignee must be an agent or manager of the case's team."]}, code="invalid_assignee"
+        raise field_error(
+            "assignee", "The assignee must be an agent or manager of the case's team.", "invalid_assignee"
         )
 
 
@@ -42,7 +44,7 @@ def _check_external_refs(refs: Any) -> list[str]:
             {"external_refs": ["Give a list of ticket references such as ['JIRA-12']."]}, code="invalid"
         )
     if any(len(r) > 200 for r in refs) or len(refs) > 20:
-        raise ValidationError({"external_refs": ["At most 20 references of 200 characters each."]}, code="invalid")
+        raise field_error("external_refs", "At most 20 references of 200 characters each.", "invalid")
     return [r.strip() for r in refs]
 
 
@@ -85,9 +87,10 @@ def case_open(
     _check_assignee(brand.team_id, assignee)
     existing = _open_case_for(brand.team_id, case.asin, case.marketplace)
     if existing is not None:
-        raise ValidationError(
-            {"asin": [f"The open case {existing.reference} already tracks {asin} in {case.marketplace}."]},
-            code="duplicate_open_case",
+        raise field_error(
+            "asin",
+            f"The open case {existing.reference} already tracks {asin} in {case.marketplace}.",
+            "duplicate_open_case",
         )
     case.reference = _next_reference(brand.team_id)
     try:
@@ -95,11 +98,12 @@ def case_open(
             case.save(force_insert=True)
     except IntegrityError:
         # Another request opened the same listing between our check and our insert.
-        raise ValidationError(
-            {"asin": [f"An open case already tracks {asin} in {case.marketplace}."]}, code="duplicate_open_case"
+        raise field_error(
+            "asin", f"An open case already tracks {asin} in {case.marketplace}.", "duplicate_open_case"
         ) from None
     after = snapshot(case, ("reference", "brand", "asin", "marketplace", "status", *CASE_FIELDS))
     record(actor=actor, action="case.created", subject=case, team_id=case.team_id, case_id=case.pk, after=after)
+    emit(WebhookEvent.CASE_CREATED, case, team_id=case.team_id)
     return case
 
 
@@ -128,6 +132,7 @@ def case_update(*, case: Case, actor: Actor, **changes: Any) -> Case:
         before=before,
         after=after,
     )
+    emit(WebhookEvent.CASE_UPDATED, case, team_id=case.team_id, changes={"before": before, "after": after})
     return case
 
 
@@ -137,23 +142,23 @@ def case_transition(*, case: Case, status: str, actor: Actor, note: str = "", re
     authorize(actor, case.team_id, Role.AGENT)
     case = Case.objects.select_for_update().get(pk=case.pk)
     if status not in CaseStatus.values:
-        raise ValidationError({"status": [f"{status!r} is not a case status."]}, code="invalid_choice")
+        raise field_error("status", f"{status!r} is not a case status.", "invalid_choice")
     allowed = allowed_transitions(case.status)
     if status not in allowed:
         names = ", ".join(allowed)
-        raise ValidationError(
-            {"status": [f"A {case.status} case cannot move to {status}; it can move to: {names}."]},
-            code="illegal_transition",
+        raise field_error(
+            "status", f"A {case.status} case cannot move to {status}; it can move to: {names}.", "illegal_transition"
         )
     reason = reason.strip()
     if reason_required(status) and not reason:
-        raise ValidationError({"reason": ["Say why the case is closed."]}, code="required")
+        raise field_error("reason", "Say why the case is closed.", "required")
     if status == CaseStatus.REOPENED:
         existing = _open_case_for(case.team_id, case.asin, case.marketplace)
         if existing is not None:
-            raise ValidationError(
-                {"status": [f"The open case {existing.reference} already tracks this listing; work there."]},
-                code="duplicate_open_case",
+            raise field_error(
+                "status",
+                f"The open case {existing.reference} already tracks this listing; work there.",
+                "duplicate_open_case",
             )
     before = {"status": case.status}
     case.status = status
@@ -164,8 +169,8 @@ def case_transition(*, case: Case, status: str, actor: Actor, note: str = "", re
             case.save(update_fields=["status", "status_changed_at", "closed_reason", "updated_at"])
     except IntegrityError:
         # A concurrent reopen or open of the same listing won.
-        raise ValidationError(
-            {"status": ["Another open case already tracks this listing; work there."]}, code="duplicate_open_case"
+        raise field_error(
+            "status", "Another open case already tracks this listing; work there.", "duplicate_open_case"
         ) from None
     after: dict[str, Any] = {"status": status}
     if note.strip():
@@ -181,4 +186,5 @@ def case_transition(*, case: Case, status: str, actor: Actor, note: str = "", re
         before=before,
         after=after,
     )
+    emit(WebhookEvent.CASE_STATUS_CHANGED, case, team_id=case.team_id, changes={"before": before, "after": after})
     return case

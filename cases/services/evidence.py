@@ -9,8 +9,10 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from cases.models import Case, Evidence, EvidenceKind, Role, Storefront
+from cases.models import Case, Evidence, EvidenceKind, Role, Storefront, WebhookEvent
 from cases.services._common import authorize, clean_file_name, record, require_aware, snapshot
+from cases.services.webhooks import emit
+from evidence.errors import field_error
 from evidence.services import Actor, blob_ingest
 
 _http_url = URLValidator(schemes=["http", "https"])
@@ -22,7 +24,7 @@ def _check_source_url(url: str) -> str:
         try:
             _http_url(url)
         except ValidationError:
-            raise ValidationError({"source_url": ["Give an http or https address."]}, code="invalid_url") from None
+            raise field_error("source_url", "Give an http or https address.", "invalid_url") from None
     return url
 
 
@@ -45,15 +47,15 @@ def evidence_ingest(
     """
     authorize(actor, case.team_id, Role.AGENT)
     if kind not in EvidenceKind.values:
-        raise ValidationError({"kind": [f"{kind!r} is not an evidence kind."]}, code="invalid_choice")
+        raise field_error("kind", f"{kind!r} is not an evidence kind.", "invalid_choice")
     source_url = _check_source_url(source_url)
     require_aware("captured_at", captured_at)
     now = timezone.now()
     captured_at = captured_at or now
     if captured_at > now + dt.timedelta(minutes=5):
-        raise ValidationError({"captured_at": ["The capture time cannot be in the future."]}, code="future")
+        raise field_error("captured_at", "The capture time cannot be in the future.", "future")
     if storefront is not None and storefront.team_id != case.team_id:
-        raise ValidationError({"storefront": ["The storefront belongs to another team."]}, code="invalid")
+        raise field_error("storefront", "The storefront belongs to another team.", "invalid")
     with blob_ingest(source=file) as blob:
         item = Evidence(
             case=case,
@@ -75,6 +77,7 @@ def evidence_ingest(
         after["size"] = blob.size
         after["mime_type"] = blob.mime_type
         record(actor=actor, action="evidence.added", subject=item, team_id=case.team_id, case_id=case.pk, after=after)
+        emit(WebhookEvent.EVIDENCE_ADDED, item, team_id=case.team_id)
     return item
 
 
@@ -84,9 +87,9 @@ def evidence_withdraw(*, evidence: Evidence, reason: str, actor: Actor) -> Evide
     authorize(actor, evidence.case.team_id, Role.AGENT)
     evidence = Evidence.objects.select_for_update().select_related("case").get(pk=evidence.pk)
     if evidence.is_withdrawn:
-        raise ValidationError({"evidence": ["This item is already withdrawn."]}, code="already_withdrawn")
+        raise field_error("evidence", "This item is already withdrawn.", "already_withdrawn")
     if not reason.strip():
-        raise ValidationError({"reason": ["Say why the item is withdrawn."]}, code="required")
+        raise field_error("reason", "Say why the item is withdrawn.", "required")
     evidence.withdrawn_at = timezone.now()
     evidence.withdrawn_by = actor.user if actor.is_user else None
     evidence.withdrawn_reason = reason.strip()

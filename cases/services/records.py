@@ -23,9 +23,12 @@ from cases.models import (
     TestBuy,
     TestBuyVerdict,
     Warning,
+    WebhookEvent,
 )
 from cases.services._common import apply_changes, authorize, full_clean, record, require_aware, snapshot
+from cases.services.webhooks import emit
 from evidence.amazon import validate_asin
+from evidence.errors import field_error
 from evidence.services import Actor
 
 TEST_BUY_FIELDS = ("received_date", "verdict", "comparison_notes", "price_paid", "currency")
@@ -39,27 +42,23 @@ def _storefront_on_case(case: Case, storefront: Storefront, *, lock: bool = Fals
     if lock:
         links = links.select_for_update()
     if not links.exists():
-        raise ValidationError(
-            {"storefront": ["Attach the storefront to the case before recording this."]}, code="not_attached"
-        )
+        raise field_error("storefront", "Attach the storefront to the case before recording this.", "not_attached")
 
 
 def _not_future(field: str, day: dt.date | None) -> None:
     if day is not None and day > timezone.localdate() + dt.timedelta(days=1):
-        raise ValidationError({field: ["This date cannot be in the future."]}, code="future")
+        raise field_error(field, "This date cannot be in the future.", "future")
 
 
 def _check_test_buy(test_buy: TestBuy) -> None:
     _not_future("order_date", test_buy.order_date)
     _not_future("received_date", test_buy.received_date)
     if test_buy.received_date and test_buy.order_date and test_buy.received_date < test_buy.order_date:
-        raise ValidationError({"received_date": ["The parcel cannot arrive before the order date."]}, code="invalid")
+        raise field_error("received_date", "The parcel cannot arrive before the order date.", "invalid")
     if test_buy.verdict in _VERDICTS_NEEDING_DELIVERY and test_buy.received_date is None:
-        raise ValidationError(
-            {"verdict": ["A verdict on the goods needs the date they were received."]}, code="needs_delivery"
-        )
+        raise field_error("verdict", "A verdict on the goods needs the date they were received.", "needs_delivery")
     if test_buy.price_paid is not None and not test_buy.currency:
-        raise ValidationError({"currency": ["Give the currency of the price, e.g. USD."]}, code="required")
+        raise field_error("currency", "Give the currency of the price, e.g. USD.", "required")
 
 
 @transaction.atomic
@@ -120,9 +119,9 @@ def test_buy_update(*, test_buy: TestBuy, actor: Actor, **changes: Any) -> TestB
 def test_buy_add_photo(*, test_buy: TestBuy, evidence: Evidence, actor: Actor) -> TestBuy:
     authorize(actor, test_buy.case.team_id, Role.AGENT)
     if evidence.case_id != test_buy.case_id:
-        raise ValidationError({"evidence": ["The photo must be evidence of the same case."]}, code="invalid")
+        raise field_error("evidence", "The photo must be evidence of the same case.", "invalid")
     if evidence.is_withdrawn:
-        raise ValidationError({"evidence": ["The photo was withdrawn."]}, code="withdrawn")
+        raise field_error("evidence", "The photo was withdrawn.", "withdrawn")
     if not test_buy.photos.filter(pk=evidence.pk).exists():
         test_buy.photos.add(evidence)
         record(
@@ -154,7 +153,7 @@ def warning_record(
     require_aware("sent_at", sent_at)
     sent_at = sent_at or timezone.now()
     if sent_at > timezone.now() + dt.timedelta(minutes=5):
-        raise ValidationError({"sent_at": ["A warning cannot be sent in the future."]}, code="future")
+        raise field_error("sent_at", "A warning cannot be sent in the future.", "future")
     quiet = dt.timedelta(hours=settings.WARNING_QUIET_HOURS)
     recent = (
         Warning.objects.filter(
@@ -164,14 +163,11 @@ def warning_record(
         .first()
     )
     if recent is not None:
-        raise ValidationError(
-            {
-                "storefront": [
-                    f"A warning was already sent to this storefront on {recent.sent_at:%Y-%m-%d %H:%M} UTC; "
-                    f"wait {settings.WARNING_QUIET_HOURS} hours between warnings."
-                ]
-            },
-            code="too_soon",
+        raise field_error(
+            "storefront",
+            f"A warning was already sent to this storefront on {recent.sent_at:%Y-%m-%d %H:%M} UTC; "
+            f"wait {settings.WARNING_QUIET_HOURS} hours between warnings.",
+            "too_soon",
         )
     warning = Warning(
         case=case, storefront=storefront, text=text.strip(), channel=channel, language=language, sent_at=sent_at
@@ -190,7 +186,7 @@ def warning_record_reply(
     authorize(actor, warning.case.team_id, Role.AGENT)
     warning = Warning.objects.select_for_update().select_related("case").get(pk=warning.pk)
     if not reply.strip():
-        raise ValidationError({"reply": ["The reply is empty."]}, code="required")
+        raise field_error("reply", "The reply is empty.", "required")
     require_aware("replied_at", replied_at)
     before, after = apply_changes(
         warning, {"reply": reply.strip(), "replied_at": replied_at or timezone.now()}, allowed=("reply", "replied_at")
@@ -213,17 +209,16 @@ def warning_record_reply(
 def _check_asins(asins: list[str]) -> list[str]:
     cleaned = [a.strip().upper() for a in asins]
     if not cleaned:
-        raise ValidationError({"asins": ["Name at least one ASIN."]}, code="required")
+        raise field_error("asins", "Name at least one ASIN.", "required")
     if len(cleaned) > MAX_ASINS_PER_REPORT:
-        raise ValidationError(
-            {"asins": [f"Amazon takes at most {MAX_ASINS_PER_REPORT} ASINs per report; split the report."]},
-            code="too_many",
+        raise field_error(
+            "asins", f"Amazon takes at most {MAX_ASINS_PER_REPORT} ASINs per report; split the report.", "too_many"
         )
     for asin in cleaned:
         try:
             validate_asin(asin)
         except ValidationError as error:
-            raise ValidationError({"asins": error.messages}, code="invalid_asin") from None
+            raise field_error("asins", error.messages[0], "invalid_asin") from None
     return list(dict.fromkeys(cleaned))
 
 
@@ -241,7 +236,7 @@ def submission_record(
     """A report filed with Amazon; its outcome is recorded when Amazon answers."""
     authorize(actor, case.team_id, Role.AGENT)
     if ip_right is not None and ip_right.brand_id != case.brand_id:
-        raise ValidationError({"ip_right": ["The IP right belongs to another brand."]}, code="invalid")
+        raise field_error("ip_right", "The IP right belongs to another brand.", "invalid")
     _not_future("submitted_on", submitted_on)
     submission = Submission(
         case=case,
@@ -257,6 +252,7 @@ def submission_record(
     record(
         actor=actor, action="submission.created", subject=submission, team_id=case.team_id, case_id=case.pk, after=after
     )
+    emit(WebhookEvent.SUBMISSION_UPDATED, submission, team_id=case.team_id)
     return submission
 
 
@@ -273,9 +269,9 @@ def submission_set_outcome(
     authorize(actor, submission.case.team_id, Role.AGENT)
     submission = Submission.objects.select_for_update().select_related("case").get(pk=submission.pk)
     if outcome not in SubmissionOutcome.values:
-        raise ValidationError({"outcome": [f"{outcome!r} is not an outcome."]}, code="invalid_choice")
+        raise field_error("outcome", f"{outcome!r} is not an outcome.", "invalid_choice")
     if outcome == SubmissionOutcome.REJECTED and not reason.strip():
-        raise ValidationError({"outcome_reason": ["Give Amazon's reason for the rejection."]}, code="required")
+        raise field_error("outcome_reason", "Give Amazon's reason for the rejection.", "required")
     changes: dict[str, Any] = {
         "outcome": outcome,
         "outcome_reason": reason.strip(),
@@ -296,5 +292,11 @@ def submission_set_outcome(
             case_id=submission.case_id,
             before=before,
             after=after,
+        )
+        emit(
+            WebhookEvent.SUBMISSION_UPDATED,
+            submission,
+            team_id=submission.case.team_id,
+            changes={"before": before, "after": after},
         )
     return submission

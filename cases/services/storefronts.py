@@ -4,7 +4,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -24,9 +23,12 @@ from cases.models import (
     SightingSource,
     Storefront,
     Team,
+    WebhookEvent,
 )
 from cases.services._common import apply_changes, authorize, full_clean, record, require_aware, snapshot
+from cases.services.webhooks import emit
 from evidence.amazon import marketplace as find_marketplace
+from evidence.errors import field_error
 from evidence.services import Actor
 
 PROFILE_FIELDS = ("name", "business_name", "business_address", "phone")
@@ -82,9 +84,10 @@ def _refuse_authorized(case: Case, seller_id: str) -> None:
         brand_id=case.brand_id, marketplace=case.marketplace, seller_id=seller_id
     )
     if authorized.exists():
-        raise ValidationError(
-            {"seller_id": [f"{seller_id} is an authorized seller of this brand and cannot be recorded as a hijacker."]},
-            code="authorized_seller",
+        raise field_error(
+            "seller_id",
+            f"{seller_id} is an authorized seller of this brand and cannot be recorded as a hijacker.",
+            "authorized_seller",
         )
 
 
@@ -105,6 +108,7 @@ def _attach(case: Case, storefront: Storefront, actor: Actor) -> CaseStorefront:
         case_id=case.pk,
         after={"seller_id": storefront.seller_id, "name": storefront.name},
     )
+    emit(WebhookEvent.STOREFRONT_ATTACHED, link, team_id=case.team_id)
     return link
 
 
@@ -136,14 +140,14 @@ def sighting_record(
     """A storefront seen on the case's listing; extends its first and last seen."""
     authorize(actor, case.team_id, Role.AGENT)
     if storefront.team_id != case.team_id or storefront.marketplace != case.marketplace:
-        raise ValidationError({"storefront": ["The storefront is not in this case's team and marketplace."]})
+        raise field_error("storefront", "The storefront is not in this case's team and marketplace.", "invalid")
     _refuse_authorized(case, storefront.seller_id)
     require_aware("seen_at", seen_at)
     seen_at = seen_at or timezone.now()
     if seen_at > timezone.now() + dt.timedelta(minutes=5):
-        raise ValidationError({"seen_at": ["A sighting cannot be in the future."]}, code="future")
+        raise field_error("seen_at", "A sighting cannot be in the future.", "future")
     if price is not None and price < 0:
-        raise ValidationError({"price": ["A price cannot be negative."]}, code="invalid")
+        raise field_error("price", "A price cannot be negative.", "invalid")
     sighting = Sighting(
         case=case,
         storefront=storefront,
@@ -157,8 +161,9 @@ def sighting_record(
     )
     full_clean(sighting)
     if price is not None and not sighting.currency:
-        raise ValidationError({"currency": ["Give the currency of the price, e.g. USD."]}, code="required")
+        raise field_error("currency", "Give the currency of the price, e.g. USD.", "required")
     sighting.save()
+    new_seller = not CaseStorefront.objects.filter(case=case, storefront=storefront).exists()
     link = _attach(case, storefront, actor)
     changed = []
     if link.first_seen is None or seen_at < link.first_seen:
@@ -178,6 +183,8 @@ def sighting_record(
     record(
         actor=actor, action="sighting.recorded", subject=sighting, team_id=case.team_id, case_id=case.pk, after=after
     )
+    if new_seller:
+        emit(WebhookEvent.SIGHTING_NEW_SELLER, sighting, team_id=case.team_id)
     return sighting
 
 
@@ -217,16 +224,16 @@ def operator_link(
     oldest, so an operator is one group however many links found it.
     """
     if len(storefronts) < 2:
-        raise ValidationError({"storefronts": ["Link at least two storefronts."]}, code="too_few")
+        raise field_error("storefronts", "Link at least two storefronts.", "too_few")
     team_ids = {s.team_id for s in storefronts}
     if len(team_ids) != 1:
-        raise ValidationError({"storefronts": ["Storefronts of different teams cannot be linked."]})
+        raise field_error("storefronts", "Storefronts of different teams cannot be linked.", "invalid")
     team_id = team_ids.pop()
     authorize(actor, team_id, Role.AGENT)
     if reason not in OperatorLinkReason.values:
-        raise ValidationError({"reason": [f"{reason!r} is not a link reason."]}, code="invalid_choice")
+        raise field_error("reason", f"{reason!r} is not a link reason.", "invalid_choice")
     if evidence is not None and evidence.case.team_id != team_id:
-        raise ValidationError({"evidence": ["The evidence belongs to another team."]})
+        raise field_error("evidence", "The evidence belongs to another team.", "invalid")
     # Lock the storefronts (in one order) so concurrent links of them cannot make two groups.
     list(Storefront.objects.select_for_update().filter(pk__in=[s.pk for s in storefronts]).order_by("pk"))
     member_of = OperatorLink.objects.filter(storefront__in=storefronts).values("group_id")

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.redis
+@pytest.mark.worker
 def test_a_real_worker_answers_on_the_configured_broker():
     """With REDIS_URL set, tasks leave the process: a worker started from the project answers."""
     assert settings.CELERY_TASK_ALWAYS_EAGER is False

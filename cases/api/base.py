@@ -1,0 +1,184 @@
+"""What every API view shares: idempotent POSTs, ETags, cursor pages, per-token rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from rest_framework import exceptions, pagination, throttling, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from cases.api.errors import Conflict, IdempotencyKeyReused, PreconditionFailed
+from cases.models import ApiToken, IdempotencyKey
+
+# An unfinished claim older than this belongs to a request that died; a retry may take it over.
+_ABANDONED_AFTER = dt.timedelta(minutes=5)
+_IN_PROGRESS = 0
+
+
+class TokenRateThrottle(throttling.SimpleRateThrottle):
+    """A rate per API token (or per user for session calls), answered 429 with Retry-After."""
+
+    scope = "api"
+
+    def get_rate(self) -> str | None:
+        # Read at request time (DRF reads it at import), so settings overrides apply.
+        rate: Any = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return str(rate) if rate else None
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if isinstance(request.auth, ApiToken):
+            ident = f"token:{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"anon:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class CursorPage(pagination.CursorPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = ("-created_at", "-id")
+
+
+def etag_of(data: Any) -> str:
+    canonical = json.dumps(data, sort_keys=True, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return f'"{hashlib.sha256(canonical.encode()).hexdigest()[:40]}"'
+
+
+def _fingerprint(request: Request) -> str:
+    def plain(value: Any) -> Any:
+        if hasattr(value, "read"):  # an uploaded file: its name and size stand for it
+            return {"file": getattr(value, "name", ""), "size": getattr(value, "size", None)}
+        return value
+
+    data = request.data
+    if hasattr(data, "lists"):
+        body: Any = {key: [plain(v) for v in values] for key, values in data.lists()}
+    else:
+        body = data
+    if hasattr(request, "FILES"):
+        for key, files in request.FILES.lists():
+            body = {**body, key: [plain(f) for f in files]}
+    canonical = json.dumps([request.method, request.path, body], sort_keys=True, cls=DjangoJSONEncoder, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class _Replay(Exception):
+    def __init__(self, stored: IdempotencyKey) -> None:
+        self.stored = stored
+
+
+class ApiViewSet(viewsets.GenericViewSet):
+    """Base of every API view set.
+
+    POST with ``Idempotency-Key``: the first request claims the key before it runs; a
+    retry with the same key and body gets the first answer again, one with another body
+    gets 422, and one racing a request still running gets 409. Only successful answers
+    are kept, so a request refused for bad input can be corrected and retried.
+    """
+
+    throttle_classes = [TokenRateThrottle]
+    _claim: IdempotencyKey | None = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self._claim = None
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if request.method == "POST" and key:
+            if len(key) > 255:
+                raise exceptions.ValidationError({"Idempotency-Key": ["Use at most 255 characters."]})
+            self._claim = self._claim_key(request, key)
+
+    def _claim_key(self, request: Request, key: str) -> IdempotencyKey:
+        fingerprint = _fingerprint(request)
+        user: Any = request.user
+        with transaction.atomic():
+            existing = IdempotencyKey.objects.select_for_update().filter(user=user, key=key).first()
+            if existing is None:
+                try:
+                    with transaction.atomic():
+                        return IdempotencyKey.objects.create(
+                            user=user, key=key, fingerprint=fingerprint, status_code=_IN_PROGRESS, body={}
+                        )
+                except IntegrityError:
+                    raise Conflict() from None
+            if existing.fingerprint != fingerprint:
+                raise IdempotencyKeyReused()
+            if existing.status_code != _IN_PROGRESS:
+                raise _Replay(existing)
+            if timezone.now() - existing.created_at < _ABANDONED_AFTER:
+                raise Conflict()
+            existing.created_at = timezone.now()
+            existing.save(update_fields=["created_at"])
+            return existing
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, _Replay):
+            headers = {"Idempotent-Replayed": "true"}
+            if exc.stored.location:
+                headers["Location"] = exc.stored.location
+            return Response(exc.stored.body, status=exc.stored.status_code, headers=headers)
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        claim, self._claim = self._claim, None
+        if claim is not None:
+            if 200 <= response.status_code < 300 and isinstance(response, Response):
+                claim.status_code = response.status_code
+                claim.body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
+                claim.location = response.headers.get("Location", "")
+                claim.save(update_fields=["status_code", "body", "location"])
+            else:
+                claim.delete()
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    # --- Reading and locking scoped rows -------------------------------------------------
+
+    def visible(self, model: type[models.Model]) -> models.QuerySet[Any]:
+        return model.objects.visible_to(self.request.user)  # type: ignore[attr-defined]
+
+    def get_visible(self, queryset: models.QuerySet[Any], pk: Any) -> Any:
+        """The row with ``pk`` if the caller may see it; 404 otherwise, never 403."""
+        try:
+            return queryset.get(pk=int(pk))
+        except (ValueError, TypeError, queryset.model.DoesNotExist):
+            raise exceptions.NotFound() from None
+
+    def respond(
+        self, data: Any, *, status: int = 200, etag: bool = True, headers: dict[str, str] | None = None
+    ) -> Response:
+        """A response with an ETag; 304 when the client's If-None-Match still matches."""
+        headers = dict(headers or {})
+        if etag:
+            tag = etag_of(data)
+            headers["ETag"] = tag
+            if self.request.method == "GET" and tag in _tags(self.request.headers.get("If-None-Match", "")):
+                return Response(status=304, headers=headers)
+        return Response(data, status=status, headers=headers)
+
+    def check_if_match(self, current: Any) -> None:
+        """412 when the client sent If-Match and the object has changed since."""
+        header = self.request.headers.get("If-Match", "")
+        if header and "*" not in _tags(header) and etag_of(current) not in _tags(header):
+            raise PreconditionFailed()
+
+
+def validated(serializer_class: type[Any], data: Any) -> dict[str, Any]:
+    """Input checked for shape and type; the services check the rules."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _tags(header: str) -> set[str]:
+    return {part.strip().removeprefix("W/") for part in header.split(",") if part.strip()}

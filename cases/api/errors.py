@@ -1,0 +1,118 @@
+"""One JSON shape for every API error.
+
+    {"error": {"code": "validation_error", "message": "…", "fields": {"asin": [{"code": "…", "message": "…"}]}}}
+
+``fields`` is present only for validation errors; ``code`` is stable and machine-readable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The object changed since you read it (If-Match does not match its ETag); read it again."
+    default_code = "precondition_failed"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The upload is larger than the limit."
+    default_code = "payload_too_large"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Another request with this Idempotency-Key is in progress; retry shortly."
+    default_code = "conflict"
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was used for a different request."
+    default_code = "idempotency_key_reused"
+
+
+_CODES = {
+    exceptions.ValidationError: "validation_error",
+    exceptions.ParseError: "parse_error",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
+
+
+def _field_errors(detail: Any) -> dict[str, Any]:
+    def flatten(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: flatten(item) for key, item in value.items()}
+        if isinstance(value, list):
+            if all(isinstance(item, exceptions.ErrorDetail) for item in value):
+                return [{"code": item.code, "message": str(item)} for item in value]
+            return [flatten(item) for item in value]
+        if isinstance(value, exceptions.ErrorDetail):
+            return [{"code": value.code, "message": str(value)}]
+        return value
+
+    if isinstance(detail, dict):
+        return {key: flatten(value) for key, value in detail.items()}
+    return {"non_field_errors": flatten(detail if isinstance(detail, list) else [detail])}
+
+
+def from_django(error: DjangoValidationError) -> exceptions.ValidationError:
+    """A service's ValidationError, keeping its field names and codes."""
+    if hasattr(error, "error_dict"):
+        detail: Any = {
+            field: [exceptions.ErrorDetail(message, code=e.code or "invalid") for e in errors for message in e.messages]
+            for field, errors in error.error_dict.items()
+        }
+        if "__all__" in detail:
+            detail["non_field_errors"] = detail.pop("__all__")
+    else:
+        detail = [exceptions.ErrorDetail(m, code=error.code or "invalid") for m in error.messages]
+    return exceptions.ValidationError(detail)
+
+
+def _first_code(fields: dict[str, Any]) -> str | None:
+    for errors in fields.values():
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict) and "code" in errors[0]:
+            return str(errors[0]["code"])
+    return None
+
+
+def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        codes = [e.code for e in getattr(exc, "error_dict", {}).get("file", [])]
+        exc = PayloadTooLarge() if "file_too_large" in codes else from_django(exc)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    assert isinstance(exc, exceptions.APIException)
+    body: dict[str, Any] = {"code": _CODES.get(type(exc), exc.default_code), "message": ""}
+    if isinstance(exc, exceptions.ValidationError):
+        body["message"] = "Some fields are not valid."
+        body["fields"] = _field_errors(exc.detail)
+    else:
+        body["message"] = str(exc.detail)
+    wait = getattr(exc, "wait", None)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        body["retry_after_seconds"] = int(wait + 0.999)
+    response.data = {"error": body}
+    return response

@@ -1,0 +1,539 @@
+"""How the API shows objects (the same shapes go into webhook bodies), and what it accepts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cases.models import (
+    Brand,
+    Case,
+    CasePriority,
+    CaseStatus,
+    CaseStorefront,
+    Condition,
+    Evidence,
+    EvidenceKind,
+    Fulfillment,
+    IPRight,
+    IPRightKind,
+    IPRightStatus,
+    OperatorLink,
+    Sighting,
+    Storefront,
+    Submission,
+    SubmissionChannel,
+    SubmissionOutcome,
+    TestBuy,
+    TestBuyVerdict,
+    Warning,
+    WarningChannel,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from cases.workflow import allowed_transitions
+from evidence.models import AuditEvent
+
+# --- Output -----------------------------------------------------------------------------------
+
+
+class BrandSerializer(serializers.ModelSerializer[Brand]):
+    class Meta:
+        model = Brand
+        fields = [
+            "id",
+            "team",
+            "name",
+            "rights_owner",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "contact_address",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "team", "created_at", "updated_at"]
+
+
+class IPRightSerializer(serializers.ModelSerializer[IPRight]):
+    certificate_sha256 = serializers.CharField(source="certificate_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = IPRight
+        fields = [
+            "id",
+            "brand",
+            "kind",
+            "registration_number",
+            "office",
+            "mark_text",
+            "classes",
+            "registration_date",
+            "status",
+            "certificate_sha256",
+            "certificate_name",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class UserRefSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+
+
+class CaseSerializer(serializers.ModelSerializer[Case]):
+    brand_name = serializers.CharField(source="brand.name", read_only=True)
+    assignee = UserRefSerializer(read_only=True, allow_null=True)
+    allowed_transitions = serializers.SerializerMethodField()
+    storefront_count = serializers.SerializerMethodField()
+    evidence_count = serializers.SerializerMethodField()
+    open_days = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "reference",
+            "team",
+            "brand",
+            "brand_name",
+            "asin",
+            "marketplace",
+            "title",
+            "priority",
+            "assignee",
+            "external_refs",
+            "status",
+            "closed_reason",
+            "allowed_transitions",
+            "status_changed_at",
+            "storefront_count",
+            "evidence_count",
+            "open_days",
+            "url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=CaseStatus.choices)))
+    def get_allowed_transitions(self, case: Case) -> list[str]:
+        return [str(s) for s in allowed_transitions(case.status)]
+
+    def get_storefront_count(self, case: Case) -> int:
+        annotated = getattr(case, "storefront_count", None)
+        return int(annotated) if annotated is not None else case.case_storefronts.count()
+
+    def get_evidence_count(self, case: Case) -> int:
+        annotated = getattr(case, "evidence_count", None)
+        if annotated is not None:
+            return int(annotated)
+        return case.evidence.filter(withdrawn_at__isnull=True).count()
+
+    def get_open_days(self, case: Case) -> int:
+        """Days the case has been open: until it was resolved or closed, else until now."""
+        end = timezone.now() if case.is_open else case.status_changed_at
+        return max((end - case.created_at).days, 0)
+
+    def get_url(self, case: Case) -> str:
+        return f"/api/v1/cases/{case.pk}/"
+
+
+class SightingSerializer(serializers.ModelSerializer[Sighting]):
+    seller_id = serializers.CharField(source="storefront.seller_id", read_only=True)
+    case_reference = serializers.CharField(source="case.reference", read_only=True)
+
+    class Meta:
+        model = Sighting
+        fields = [
+            "id",
+            "case",
+            "case_reference",
+            "storefront",
+            "seller_id",
+            "seen_at",
+            "price",
+            "currency",
+            "condition",
+            "fulfillment",
+            "buy_box",
+            "source",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class StorefrontSerializer(serializers.ModelSerializer[Storefront]):
+    storefront_url = serializers.CharField(read_only=True)
+    profile_url = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Storefront
+        fields = [
+            "id",
+            "team",
+            "marketplace",
+            "seller_id",
+            "name",
+            "business_name",
+            "business_address",
+            "phone",
+            "storefront_url",
+            "profile_url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CaseStorefrontSerializer(serializers.ModelSerializer[CaseStorefront]):
+    storefront = StorefrontSerializer(read_only=True)
+
+    class Meta:
+        model = CaseStorefront
+        fields = ["id", "case", "storefront", "state", "first_seen", "last_seen", "attached_at"]
+        read_only_fields = fields
+
+
+class LinkedAccountSerializer(serializers.ModelSerializer[OperatorLink]):
+    group_name = serializers.CharField(source="group.name", read_only=True)
+
+    class Meta:
+        model = OperatorLink
+        fields = ["group", "group_name", "storefront", "reason", "detail", "evidence", "created_at"]
+        read_only_fields = fields
+
+
+class StorefrontDetailSerializer(StorefrontSerializer):
+    cases = serializers.SerializerMethodField()
+    sightings = serializers.SerializerMethodField()
+    linked_accounts = serializers.SerializerMethodField()
+
+    class Meta(StorefrontSerializer.Meta):
+        fields = [*StorefrontSerializer.Meta.fields, "cases", "sightings", "linked_accounts"]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.DictField(), help_text="Cases the storefront appears in")
+    )
+    def get_cases(self, storefront: Storefront) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": link.case_id,
+                "reference": link.case.reference,
+                "asin": link.case.asin,
+                "status": link.case.status,
+                "state": link.state,
+                "first_seen": link.first_seen,
+                "last_seen": link.last_seen,
+            }
+            for link in storefront.case_links.select_related("case").order_by("attached_at")
+        ]
+
+    @extend_schema_field(SightingSerializer(many=True))
+    def get_sightings(self, storefront: Storefront) -> Any:
+        recent = storefront.sightings.select_related("case", "storefront").order_by("-seen_at")[:200]
+        return SightingSerializer(recent, many=True).data
+
+    @extend_schema_field(LinkedAccountSerializer(many=True))
+    def get_linked_accounts(self, storefront: Storefront) -> Any:
+        groups = storefront.operator_links.values("group_id")
+        links = (
+            OperatorLink.objects.filter(group_id__in=groups)
+            .exclude(storefront=storefront)
+            .select_related("group", "storefront")
+        )
+        return LinkedAccountSerializer(links, many=True).data
+
+
+class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
+    sha256 = serializers.CharField(source="blob_id", read_only=True)
+    size = serializers.IntegerField(source="blob.size", read_only=True)
+    mime_type = serializers.CharField(source="blob.mime_type", read_only=True)
+    captured_by = serializers.CharField(source="captured_by_label", read_only=True)
+    withdrawn_by = serializers.CharField(source="withdrawn_by.username", read_only=True, allow_null=True, default=None)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id",
+            "case",
+            "kind",
+            "sha256",
+            "size",
+            "mime_type",
+            "original_name",
+            "source_url",
+            "captured_at",
+            "captured_by",
+            "description",
+            "storefront",
+            "created_at",
+            "withdrawn_at",
+            "withdrawn_by",
+            "withdrawn_reason",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, item: Evidence) -> str:
+        return f"/api/v1/evidence/{item.pk}/download/"
+
+
+class TestBuySerializer(serializers.ModelSerializer[TestBuy]):
+    __test__ = False
+    photos: Any = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = TestBuy
+        fields = [
+            "id",
+            "case",
+            "storefront",
+            "order_id",
+            "order_date",
+            "price_paid",
+            "currency",
+            "received_date",
+            "verdict",
+            "comparison_notes",
+            "photos",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class WarningSerializer(serializers.ModelSerializer[Warning]):
+    class Meta:
+        model = Warning
+        fields = ["id", "case", "storefront", "language", "text", "channel", "sent_at", "reply", "replied_at"]
+        read_only_fields = fields
+
+
+class SubmissionSerializer(serializers.ModelSerializer[Submission]):
+    class Meta:
+        model = Submission
+        fields = [
+            "id",
+            "case",
+            "channel",
+            "submitted_on",
+            "amazon_ref",
+            "asins",
+            "ip_right",
+            "outcome",
+            "outcome_reason",
+            "outcome_on",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ActivitySerializer(serializers.ModelSerializer[AuditEvent]):
+    actor = serializers.SerializerMethodField()
+    subject = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "created_at", "actor", "action", "subject", "before", "after", "hash"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DictField())
+    def get_actor(self, event: AuditEvent) -> dict[str, Any]:
+        return {"kind": event.actor_kind, "id": event.actor_id, "name": event.actor_name}
+
+    def get_subject(self, event: AuditEvent) -> str:
+        return f"{event.subject_type}:{event.subject_id}"
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer[WebhookEndpoint]):
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "team", "url", "description", "events", "is_active", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField(read_only=True, help_text="Shown only in this response; store it now.")
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "endpoint",
+            "event_id",
+            "event_type",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_attempt_at",
+            "response_status",
+            "duration_ms",
+            "response_excerpt",
+            "error",
+            "redelivery_of",
+            "created_at",
+            "payload",
+        ]
+        read_only_fields = fields
+
+
+# --- Input ------------------------------------------------------------------------------------
+# Input serializers only check shapes and types; the services check the rules.
+
+
+class BrandInputSerializer(serializers.Serializer[Any]):
+    team = serializers.IntegerField(required=False, help_text="Needed when you belong to several teams")
+    name = serializers.CharField(max_length=200)
+    rights_owner = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    contact_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    contact_email = serializers.EmailField(required=False, allow_blank=True)
+    contact_phone = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    contact_address = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class BrandUpdateSerializer(BrandInputSerializer):
+    name = serializers.CharField(max_length=200, required=False)
+
+
+class IPRightInputSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=IPRightKind.choices)
+    registration_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    office = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    mark_text = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    classes = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    registration_date = serializers.DateField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=IPRightStatus.choices, required=False)
+    certificate = serializers.FileField(required=False, help_text="The registration certificate (PDF or image)")
+
+
+class CaseCreateSerializer(serializers.Serializer[Any]):
+    brand = serializers.IntegerField()
+    asin = serializers.CharField(max_length=20)
+    marketplace = serializers.CharField(max_length=20, help_text="Code such as US, DE, JP")
+    title = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    priority = serializers.ChoiceField(choices=CasePriority.choices, required=False)
+    assignee = serializers.IntegerField(required=False, allow_null=True, help_text="User ID")
+    external_ref = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    external_refs = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=20)
+
+
+class CaseUpdateSerializer(serializers.Serializer[Any]):
+    title = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    priority = serializers.ChoiceField(choices=CasePriority.choices, required=False)
+    assignee = serializers.IntegerField(required=False, allow_null=True, help_text="User ID, or null")
+    external_refs = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=20)
+
+
+class TransitionSerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=CaseStatus.choices)
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, help_text="Required to close")
+
+
+class StorefrontAttachSerializer(serializers.Serializer[Any]):
+    seller_id = serializers.CharField(max_length=40)
+    name = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class StorefrontUpdateSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    business_name = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    business_address = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=50, required=False, allow_blank=True)
+
+
+class SightingInputSerializer(serializers.Serializer[Any]):
+    storefront = serializers.IntegerField(required=False, help_text="Storefront ID; or give seller_id")
+    seller_id = serializers.CharField(max_length=40, required=False)
+    seen_at = serializers.DateTimeField(required=False)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
+    currency = serializers.CharField(max_length=3, required=False, allow_blank=True)
+    condition = serializers.ChoiceField(choices=Condition.choices, required=False)
+    fulfillment = serializers.ChoiceField(choices=Fulfillment.choices, required=False)
+    buy_box = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class EvidenceUploadSerializer(serializers.Serializer[Any]):
+    file = serializers.FileField(allow_empty_file=True)
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices)
+    source_url = serializers.CharField(max_length=2048, required=False, allow_blank=True)
+    captured_at = serializers.DateTimeField(required=False)
+    description = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    storefront = serializers.IntegerField(required=False, allow_null=True)
+
+
+class WithdrawSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=5000)
+
+
+class TestBuyInputSerializer(serializers.Serializer[Any]):
+    __test__ = False
+    storefront = serializers.IntegerField()
+    order_id = serializers.CharField(max_length=40)
+    order_date = serializers.DateField()
+    price_paid = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
+    currency = serializers.CharField(max_length=3, required=False, allow_blank=True)
+
+
+class TestBuyUpdateSerializer(serializers.Serializer[Any]):
+    __test__ = False
+    received_date = serializers.DateField(required=False, allow_null=True)
+    verdict = serializers.ChoiceField(choices=TestBuyVerdict.choices, required=False)
+    comparison_notes = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    photos = serializers.ListField(child=serializers.IntegerField(), required=False, help_text="Evidence IDs to add")
+
+
+class WarningInputSerializer(serializers.Serializer[Any]):
+    storefront = serializers.IntegerField()
+    text = serializers.CharField(max_length=20000)
+    channel = serializers.ChoiceField(choices=WarningChannel.choices)
+    language = serializers.CharField(max_length=10, required=False)
+    sent_at = serializers.DateTimeField(required=False)
+
+
+class SubmissionInputSerializer(serializers.Serializer[Any]):
+    channel = serializers.ChoiceField(choices=SubmissionChannel.choices)
+    submitted_on = serializers.DateField()
+    amazon_ref = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    asins = serializers.ListField(child=serializers.CharField(max_length=20), required=False, max_length=200)
+    ip_right = serializers.IntegerField(required=False, allow_null=True)
+
+
+class SubmissionOutcomeSerializer(serializers.Serializer[Any]):
+    outcome = serializers.ChoiceField(choices=SubmissionOutcome.choices)
+    outcome_reason = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    outcome_on = serializers.DateField(required=False, allow_null=True)
+    amazon_ref = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class WebhookInputSerializer(serializers.Serializer[Any]):
+    team = serializers.IntegerField(required=False, help_text="Needed when you manage several teams")
+    url = serializers.CharField(max_length=2000)
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices), min_length=1)
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class WebhookUpdateSerializer(serializers.Serializer[Any]):
+    url = serializers.CharField(max_length=2000, required=False)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEvent.choices), min_length=1, required=False
+    )
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False)

@@ -1,0 +1,134 @@
+"""Brands with their IP rights, and storefronts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cases import services
+from cases.api import serializers as s
+from cases.api.base import ApiViewSet, CursorPage, validated
+from cases.api.filters import StorefrontFilter
+from cases.api.views.cases import IDEMPOTENCY_KEY, actor_of
+from cases.models import Brand, IPRight, Membership, Role, Storefront, Team
+
+
+def team_for(request: Request, team_id: int | None, *, role: Role) -> Team:
+    """The team a new object goes to: the one named, or the caller's only team with ``role``."""
+    user: Any = request.user
+    memberships = Membership.objects.filter(user=user)
+    if team_id is not None:
+        team = Team.objects.visible_to(request.user).filter(pk=team_id).first()
+        if team is None:
+            raise exceptions.ValidationError({"team": ["No such team of yours."]})
+        return team
+    allowed = [Role(m.role) for m in memberships]
+    teams = [m.team_id for m, r in zip(memberships, allowed, strict=True) if r.includes(role)]
+    if len(teams) != 1:
+        raise exceptions.ValidationError({"team": ["You belong to several teams (or none): name the team."]})
+    return Team.objects.get(pk=teams[0])
+
+
+class BrandViewSet(ApiViewSet):
+    serializer_class = s.BrandSerializer
+    filter_backends: list[Any] = []
+
+    @extend_schema(summary="Brands of your teams", responses=s.BrandSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        return Response(s.BrandSerializer(self.visible(Brand), many=True).data)
+
+    @extend_schema(
+        summary="Create a brand (managers)",
+        request=s.BrandInputSerializer,
+        responses={201: s.BrandSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def create(self, request: Request) -> Response:
+        data = validated(s.BrandInputSerializer, request.data)
+        team = team_for(request, data.pop("team", None), role=Role.MANAGER)
+        brand = services.brand_create(team=team, actor=actor_of(request), **data)
+        return self.respond(
+            s.BrandSerializer(brand).data, status=201, headers={"Location": f"/api/v1/brands/{brand.pk}/"}
+        )
+
+    @extend_schema(summary="Read a brand", responses=s.BrandSerializer)
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return self.respond(s.BrandSerializer(self.get_visible(self.visible(Brand), pk)).data)
+
+    @extend_schema(summary="Change a brand (managers)", request=s.BrandUpdateSerializer, responses=s.BrandSerializer)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        data = validated(s.BrandUpdateSerializer, request.data)
+        data.pop("team", None)
+        brand: Brand = self.get_visible(self.visible(Brand), pk)
+        self.check_if_match(s.BrandSerializer(brand).data)
+        brand = services.brand_update(brand=brand, actor=actor_of(request), **data)
+        return self.respond(s.BrandSerializer(brand).data)
+
+
+class IPRightViewSet(ApiViewSet):
+    serializer_class = s.IPRightSerializer
+    filter_backends: list[Any] = []
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def brand(self, brand_pk: str) -> Brand:
+        brand: Brand = self.get_visible(self.visible(Brand), brand_pk)
+        return brand
+
+    @extend_schema(summary="IP rights of the brand", responses=s.IPRightSerializer(many=True))
+    def list(self, request: Request, brand_pk: str) -> Response:
+        return Response(s.IPRightSerializer(IPRight.objects.filter(brand=self.brand(brand_pk)), many=True).data)
+
+    @extend_schema(
+        summary="Add an IP right, with its certificate if you have it (managers)",
+        request={"multipart/form-data": s.IPRightInputSerializer, "application/json": s.IPRightInputSerializer},
+        responses={201: s.IPRightSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def create(self, request: Request, brand_pk: str) -> Response:
+        data = validated(s.IPRightInputSerializer, request.data)
+        certificate = data.pop("certificate", None)
+        right = services.ip_right_create(
+            brand=self.brand(brand_pk),
+            actor=actor_of(request),
+            certificate=certificate,
+            certificate_name=certificate.name if certificate else "",
+            **data,
+        )
+        return self.respond(s.IPRightSerializer(right).data, status=201)
+
+
+class StorefrontViewSet(ApiViewSet):
+    serializer_class = s.StorefrontSerializer
+    filterset_class = StorefrontFilter
+    pagination_class = CursorPage
+
+    def get_queryset(self) -> Any:
+        return self.visible(Storefront)
+
+    @extend_schema(summary="Storefronts your teams know", responses=s.StorefrontSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.StorefrontSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="A storefront with its cases, sightings and linked accounts", responses=s.StorefrontDetailSerializer
+    )
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return self.respond(s.StorefrontDetailSerializer(self.get_visible(self.get_queryset(), pk)).data)
+
+    @extend_schema(
+        summary="Correct the name or seller-profile details",
+        request=s.StorefrontUpdateSerializer,
+        responses=s.StorefrontDetailSerializer,
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        data = validated(s.StorefrontUpdateSerializer, request.data)
+        storefront: Storefront = self.get_visible(self.get_queryset(), pk)
+        self.check_if_match(s.StorefrontDetailSerializer(storefront).data)
+        storefront = services.storefront_update(storefront=storefront, actor=actor_of(request), **data)
+        return self.respond(s.StorefrontDetailSerializer(storefront).data)

@@ -1,0 +1,243 @@
+"""Evidence, test buys, warnings and submissions of a case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cases import services
+from cases.api import serializers as s
+from cases.api.base import ApiViewSet, CursorPage, validated
+from cases.api.errors import PayloadTooLarge
+from cases.api.views.cases import IDEMPOTENCY_KEY, actor_of
+from cases.models import Case, Evidence, Storefront, Submission, TestBuy, Warning
+from cases.views import evidence_file_response
+
+# Multipart framing around the file; anything larger than the file limit plus this is refused unread.
+_MULTIPART_OVERHEAD = 64 * 1024
+
+
+class CaseChildViewSet(ApiViewSet):
+    filter_backends: list[Any] = []
+
+    def case(self, case_pk: str) -> Case:
+        case: Case = self.get_visible(self.visible(Case), case_pk)
+        return case
+
+    def storefront(self, pk: Any) -> Storefront:
+        storefront: Storefront = self.get_visible(self.visible(Storefront), pk)
+        return storefront
+
+
+class _OldestFirst(CursorPage):
+    ordering = ("captured_at", "id")
+
+
+class CaseEvidenceViewSet(CaseChildViewSet):
+    """Evidence files of a case: listed, and uploaded with their SHA-256 computed on arrival."""
+
+    serializer_class = s.EvidenceSerializer
+    pagination_class = _OldestFirst
+    parser_classes = [MultiPartParser]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if request.method == "POST":
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+            if length > settings.EVIDENCE_MAX_BYTES + _MULTIPART_OVERHEAD:
+                raise PayloadTooLarge(f"The upload is larger than the limit of {settings.EVIDENCE_MAX_BYTES} bytes.")
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(summary="Evidence of the case", responses=s.EvidenceSerializer(many=True))
+    def list(self, request: Request, case_pk: str) -> Response:
+        items = Evidence.objects.filter(case=self.case(case_pk)).select_related("blob", "captured_by", "withdrawn_by")
+        page = self.paginate_queryset(items)
+        return self.get_paginated_response(s.EvidenceSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Upload evidence (multipart)",
+        request={"multipart/form-data": s.EvidenceUploadSerializer},
+        responses={201: s.EvidenceSerializer, 413: OpenApiResponse(description="The file is over the limit")},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def create(self, request: Request, case_pk: str) -> Response:
+        data = validated(s.EvidenceUploadSerializer, request.data)
+        case = self.case(case_pk)
+        storefront = self.storefront(data["storefront"]) if data.get("storefront") else None
+        upload = data["file"]
+        item = services.evidence_ingest(
+            case=case,
+            file=upload,
+            kind=data["kind"],
+            original_name=upload.name or "",
+            source_url=data.get("source_url", ""),
+            captured_at=data.get("captured_at"),
+            description=data.get("description", ""),
+            storefront=storefront,
+            actor=actor_of(request),
+        )
+        item = Evidence.objects.select_related("blob", "captured_by").get(pk=item.pk)
+        return self.respond(
+            s.EvidenceSerializer(item).data, status=201, headers={"Location": f"/api/v1/evidence/{item.pk}/"}
+        )
+
+
+class EvidenceViewSet(ApiViewSet):
+    """One evidence item: read it, download its bytes, withdraw it."""
+
+    serializer_class = s.EvidenceSerializer
+    filter_backends: list[Any] = []
+
+    def item(self, pk: str) -> Evidence:
+        items = self.visible(Evidence).select_related("blob", "case", "captured_by", "withdrawn_by")
+        item: Evidence = self.get_visible(items, pk)
+        return item
+
+    @extend_schema(summary="Read an evidence item", responses=s.EvidenceSerializer)
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return self.respond(s.EvidenceSerializer(self.item(pk)).data)
+
+    @extend_schema(
+        summary="Download the stored bytes",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, pk: str) -> FileResponse:
+        return evidence_file_response(self.item(pk))
+
+    @extend_schema(
+        summary="Withdraw the item from dossiers (the file is kept)",
+        request=s.WithdrawSerializer,
+        responses=s.EvidenceSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        data = validated(s.WithdrawSerializer, request.data)
+        services.evidence_withdraw(evidence=self.item(pk), reason=data["reason"], actor=actor_of(request))
+        return self.respond(s.EvidenceSerializer(self.item(pk)).data)
+
+
+class CaseTestBuyViewSet(CaseChildViewSet):
+    serializer_class = s.TestBuySerializer
+
+    @extend_schema(summary="Test buys of the case", responses=s.TestBuySerializer(many=True))
+    def list(self, request: Request, case_pk: str) -> Response:
+        buys = TestBuy.objects.filter(case=self.case(case_pk)).prefetch_related("photos")
+        return Response(s.TestBuySerializer(buys, many=True).data)
+
+    @extend_schema(
+        summary="Record a test-buy order",
+        request=s.TestBuyInputSerializer,
+        responses={201: s.TestBuySerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def create(self, request: Request, case_pk: str) -> Response:
+        data = validated(s.TestBuyInputSerializer, request.data)
+        data["storefront"] = self.storefront(data["storefront"])
+        test_buy = services.test_buy_record(case=self.case(case_pk), actor=actor_of(request), **data)
+        return self.respond(s.TestBuySerializer(test_buy).data, status=201)
+
+
+class TestBuyViewSet(ApiViewSet):
+    __test__ = False
+    serializer_class = s.TestBuySerializer
+    filter_backends: list[Any] = []
+
+    @extend_schema(summary="Read a test buy", responses=s.TestBuySerializer)
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return self.respond(s.TestBuySerializer(self.get_visible(self.visible(TestBuy), pk)).data)
+
+    @extend_schema(
+        summary="Record what arrived: received date, verdict, comparison notes, photos",
+        request=s.TestBuyUpdateSerializer,
+        responses=s.TestBuySerializer,
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        data = validated(s.TestBuyUpdateSerializer, request.data)
+        test_buy: TestBuy = self.get_visible(self.visible(TestBuy).select_related("case"), pk)
+        photos = data.pop("photos", [])
+        actor = actor_of(request)
+        self.check_if_match(s.TestBuySerializer(test_buy).data)
+        test_buy = services.test_buy_update(test_buy=test_buy, actor=actor, **data)
+        for photo_id in photos:
+            photo = self.get_visible(self.visible(Evidence), photo_id)
+            services.test_buy_add_photo(test_buy=test_buy, evidence=photo, actor=actor)
+        return self.respond(s.TestBuySerializer(TestBuy.objects.get(pk=test_buy.pk)).data)
+
+
+class CaseWarningViewSet(CaseChildViewSet):
+    serializer_class = s.WarningSerializer
+
+    @extend_schema(summary="Warnings sent on the case", responses=s.WarningSerializer(many=True))
+    def list(self, request: Request, case_pk: str) -> Response:
+        return Response(s.WarningSerializer(Warning.objects.filter(case=self.case(case_pk)), many=True).data)
+
+    @extend_schema(
+        summary="Record a warning you sent (one per storefront per quiet period)",
+        request=s.WarningInputSerializer,
+        responses={201: s.WarningSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def create(self, request: Request, case_pk: str) -> Response:
+        data = validated(s.WarningInputSerializer, request.data)
+        data["storefront"] = self.storefront(data["storefront"])
+        warning = services.warning_record(case=self.case(case_pk), actor=actor_of(request), **data)
+        return self.respond(s.WarningSerializer(warning).data, status=201)
+
+
+class CaseSubmissionViewSet(CaseChildViewSet):
+    serializer_class = s.SubmissionSerializer
+
+    @extend_schema(summary="Reports filed with Amazon", responses=s.SubmissionSerializer(many=True))
+    def list(self, request: Request, case_pk: str) -> Response:
+        return Response(s.SubmissionSerializer(Submission.objects.filter(case=self.case(case_pk)), many=True).data)
+
+    @extend_schema(
+        summary="Record a report filed with Amazon",
+        request=s.SubmissionInputSerializer,
+        responses={201: s.SubmissionSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def create(self, request: Request, case_pk: str) -> Response:
+        data = validated(s.SubmissionInputSerializer, request.data)
+        case = self.case(case_pk)
+        if data.get("ip_right") is not None:
+            data["ip_right"] = self.get_visible(case.brand.ip_rights.all(), data["ip_right"])
+        submission = services.submission_record(case=case, actor=actor_of(request), **data)
+        return self.respond(s.SubmissionSerializer(submission).data, status=201)
+
+
+class SubmissionViewSet(ApiViewSet):
+    serializer_class = s.SubmissionSerializer
+    filter_backends: list[Any] = []
+
+    @extend_schema(summary="Read a submission", responses=s.SubmissionSerializer)
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return self.respond(s.SubmissionSerializer(self.get_visible(self.visible(Submission), pk)).data)
+
+    @extend_schema(
+        summary="Record Amazon's answer",
+        request=s.SubmissionOutcomeSerializer,
+        responses=s.SubmissionSerializer,
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        data = validated(s.SubmissionOutcomeSerializer, request.data)
+        submission: Submission = self.get_visible(self.visible(Submission).select_related("case"), pk)
+        self.check_if_match(s.SubmissionSerializer(submission).data)
+        submission = services.submission_set_outcome(
+            submission=submission,
+            outcome=data["outcome"],
+            reason=data.get("outcome_reason", ""),
+            outcome_on=data.get("outcome_on"),
+            amazon_ref=data.get("amazon_ref"),
+            actor=actor_of(request),
+        )
+        return self.respond(s.SubmissionSerializer(submission).data)

@@ -1,0 +1,212 @@
+"""Webhook endpoints, the events services emit to them, and redelivery."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+import uuid
+from functools import partial
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from cases.models import (
+    Case,
+    CaseStorefront,
+    DeliveryStatus,
+    Evidence,
+    Role,
+    Sighting,
+    Submission,
+    Team,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from cases.services._common import apply_changes, authorize, record
+from evidence.errors import field_error
+from evidence.netguard import UnsafeURL, resolve
+from evidence.services import Actor
+
+SIGNATURE_HEADER = "Casemanager-Signature"
+
+
+def _check_url(url: str) -> str:
+    url = url.strip()
+    if len(url) > 2000:
+        raise field_error("url", "The address is longer than 2000 characters.", "too_long")
+    try:
+        resolve(url)
+    except UnsafeURL as error:
+        raise field_error("url", str(error), "unsafe_url") from None
+    return url
+
+
+def _check_events(events: Any) -> list[str]:
+    if not isinstance(events, list) or not events:
+        raise field_error("events", "Choose at least one event.", "required")
+    unknown = [e for e in events if e not in WebhookEvent.values]
+    if unknown:
+        raise field_error("events", f"Unknown events: {', '.join(map(str, unknown))}.", "invalid_choice")
+    return sorted(set(events))
+
+
+@transaction.atomic
+def webhook_endpoint_create(
+    *, team: Team, url: str, events: list[str], actor: Actor, description: str = ""
+) -> tuple[WebhookEndpoint, str]:
+    """Register an endpoint; returns it with its signing secret, shown this once."""
+    authorize(actor, team.pk, Role.MANAGER)
+    secret = f"whsec_{secrets.token_urlsafe(32)}"
+    endpoint = WebhookEndpoint.objects.create(
+        team=team,
+        url=_check_url(url),
+        events=_check_events(events),
+        description=description.strip()[:200],
+        secret=secret,
+        created_by=actor.user if actor.is_user else None,
+    )
+    record(
+        actor=actor,
+        action="webhook.created",
+        subject=endpoint,
+        team_id=team.pk,
+        after={"url": endpoint.url, "events": endpoint.events, "description": endpoint.description},
+    )
+    return endpoint, secret
+
+
+@transaction.atomic
+def webhook_endpoint_update(*, endpoint: WebhookEndpoint, actor: Actor, **changes: Any) -> WebhookEndpoint:
+    authorize(actor, endpoint.team_id, Role.MANAGER)
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if "url" in changes:
+        changes["url"] = _check_url(changes["url"])
+    if "events" in changes:
+        changes["events"] = _check_events(changes["events"])
+    before, after = apply_changes(endpoint, changes, allowed=("url", "events", "description", "is_active"))
+    if after:
+        endpoint.save(update_fields=[*after, "updated_at"])
+        record(
+            actor=actor,
+            action="webhook.updated",
+            subject=endpoint,
+            team_id=endpoint.team_id,
+            before=before,
+            after=after,
+        )
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: Actor) -> None:
+    authorize(actor, endpoint.team_id, Role.MANAGER)
+    record(
+        actor=actor,
+        action="webhook.deleted",
+        subject=endpoint,
+        team_id=endpoint.team_id,
+        before={"url": endpoint.url, "events": endpoint.events},
+    )
+    endpoint.delete()
+
+
+def emit(event_type: WebhookEvent, obj: models.Model, *, team_id: int, changes: dict[str, Any] | None = None) -> None:
+    """Queue ``event_type`` with ``obj`` as the API shows it (and what changed, for updates)."""
+    from cases.api import serializers as s
+
+    shapes: dict[type[models.Model], Any] = {
+        Case: s.CaseSerializer,
+        CaseStorefront: s.CaseStorefrontSerializer,
+        Sighting: s.SightingSerializer,
+        Evidence: s.EvidenceSerializer,
+        Submission: s.SubmissionSerializer,
+    }
+    data = {"object": shapes[type(obj)](obj).data}
+    if changes is not None:
+        data["changes"] = changes
+    webhook_emit(team_id=team_id, event_type=event_type, data=data)
+
+
+def webhook_emit(*, team_id: int, event_type: WebhookEvent, data: dict[str, Any]) -> list[WebhookDelivery]:
+    """Queue ``event_type`` for every active endpoint of the team that wants it.
+
+    Runs inside the service's transaction: the deliveries commit with the change and are
+    sent only after commit, so a rolled-back change never reaches a receiver.
+    """
+    from cases.tasks import webhook_deliver
+
+    endpoints = [e for e in WebhookEndpoint.objects.filter(team_id=team_id, is_active=True) if event_type in e.events]
+    if not endpoints:
+        return []
+    now = timezone.now()
+    deliveries = []
+    for endpoint in endpoints:
+        event_id = uuid.uuid4()
+        payload = {
+            "id": str(event_id),
+            "type": str(event_type),
+            "created_at": now.isoformat(),
+            "team": team_id,
+            **json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
+        }
+        deliveries.append(WebhookDelivery(endpoint=endpoint, event_id=event_id, event_type=event_type, payload=payload))
+    created = WebhookDelivery.objects.bulk_create(deliveries)
+    for delivery in created:
+        transaction.on_commit(partial(webhook_deliver.delay, delivery.pk))
+    return created
+
+
+@transaction.atomic
+def webhook_redeliver(*, delivery: WebhookDelivery, actor: Actor) -> WebhookDelivery:
+    """Send an earlier delivery's event again, as a new delivery with the same event ID."""
+    from cases.tasks import webhook_deliver
+
+    endpoint = delivery.endpoint
+    authorize(actor, endpoint.team_id, Role.MANAGER)
+    copy = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event_id=delivery.event_id,
+        event_type=delivery.event_type,
+        payload=delivery.payload,
+        redelivery_of=delivery,
+    )
+    record(
+        actor=actor,
+        action="webhook.redelivered",
+        subject=copy,
+        team_id=endpoint.team_id,
+        after={"of": delivery.pk, "event_id": delivery.event_id},
+    )
+    transaction.on_commit(partial(webhook_deliver.delay, copy.pk))
+    return copy
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+# Retries: 30 s, 1 min, 2 min … doubling up to an hour between tries, for a day.
+RETRY_FIRST = dt.timedelta(seconds=30)
+RETRY_CAP = dt.timedelta(hours=1)
+RETRY_WINDOW = dt.timedelta(days=1)
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    delay = RETRY_FIRST * (2 ** max(attempts - 1, 0))
+    delay = min(delay, RETRY_CAP)
+    # Up to 20% jitter, so endpoints that fail together do not retry together.
+    return delay + delay * (secrets.randbelow(200) / 1000)
+
+
+def deliveries_due() -> models.QuerySet[WebhookDelivery]:
+    now = timezone.now()
+    return WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).filter(
+        models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=now)
+    )
