@@ -1,7 +1,14 @@
 from __future__ import annotations
 
+import http.server
+import json
 import os
-from dataclasses import dataclass
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,3 +87,97 @@ def personas(db: None) -> Personas:
     outsider = factories.UserFactory(username="outsider")
     outsider_team = factories.TeamFactory(creator=outsider, name="Other agency")
     return Personas(team, manager, agent, viewer, outsider, outsider_team)
+
+
+def eventually(check: Callable[[], Any], *, timeout: float = 30.0, what: str = "condition") -> Any:
+    """Wait for an asynchronous result (a worker's write), checking every 50 ms; fail at the timeout."""
+    pause = threading.Event()
+    waited = 0.0
+    while waited < timeout:
+        result = check()
+        if result:
+            return result
+        pause.wait(0.05)
+        waited += 0.05
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@pytest.fixture
+def celery_worker(settings: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on the configured Redis, using the test database."""
+    from django.db import connection
+
+    from casemanager.celery import app
+
+    db = connection.settings_dict
+    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    hostname = f"test-{os.getpid()}@localhost"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "ALLOW_PRIVATE_URLS": "true" if settings.ALLOW_PRIVATE_URLS else "false",
+        "EVIDENCE_ROOT": str(settings.EVIDENCE_ROOT),
+    }
+    app.control.purge()  # nothing left over from an earlier run
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "casemanager",
+            "worker",
+            "--pool=solo",
+            f"--hostname={hostname}",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=WARNING",
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        eventually(lambda: app.control.ping(destination=[hostname], timeout=0.5), what="the worker to answer")
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+@dataclass
+class Receiver:
+    """A real HTTP server on loopback that records webhook deliveries."""
+
+    url: str
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    arrived: threading.Event = field(default_factory=threading.Event)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state: dict[str, Receiver] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            got = state["receiver"]
+            got.requests.append({"headers": dict(self.headers), "body": body, "json": json.loads(body)})
+            status = got.statuses.pop(0) if got.statuses else 200
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(b"ok" if status < 300 else b"boom" * 500)
+            got.arrived.set()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state["receiver"] = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hook")
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield state["receiver"]
+    server.shutdown()
+    server.server_close()

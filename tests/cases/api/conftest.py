@@ -1,10 +1,5 @@
 from __future__ import annotations
 
-import http.server
-import json
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -50,40 +45,3 @@ def error_of(response) -> dict[str, Any]:
     assert set(body) == {"error"}, body
     assert {"code", "message"} <= set(body["error"]), body
     return body["error"]
-
-
-@dataclass
-class Receiver:
-    """A real HTTP server on loopback that records webhook deliveries."""
-
-    url: str
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    statuses: list[int] = field(default_factory=list)
-    arrived: threading.Event = field(default_factory=threading.Event)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state: dict[str, Receiver] = {}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            got = state["receiver"]
-            got.requests.append({"headers": dict(self.headers), "body": body, "json": json.loads(body)})
-            status = got.statuses.pop(0) if got.statuses else 200
-            self.send_response(status)
-            self.end_headers()
-            self.wfile.write(b"ok" if status < 300 else b"boom" * 500)
-            got.arrived.set()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state["receiver"] = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hook")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state["receiver"]
-    server.shutdown()
-    server.server_close()
