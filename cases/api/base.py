@@ -21,6 +21,8 @@ from cases.models import ApiToken, IdempotencyKey
 # An unfinished claim older than this belongs to a request that died; a retry may take it over.
 _ABANDONED_AFTER = dt.timedelta(minutes=5)
 _IN_PROGRESS = 0
+# Row IDs are PostgreSQL bigints; a larger number can name no row (and would make the query fail).
+MAX_ID = 2**63 - 1
 
 
 class TokenRateThrottle(throttling.SimpleRateThrottle):
@@ -150,7 +152,10 @@ class ApiViewSet(viewsets.GenericViewSet):
     def get_visible(self, queryset: models.QuerySet[Any], pk: Any) -> Any:
         """The row with ``pk`` if the caller may see it; 404 otherwise, never 403."""
         try:
-            return queryset.get(pk=int(pk))
+            number = int(pk)
+            if not 0 < number <= MAX_ID:
+                raise ValueError(number)
+            return queryset.get(pk=number)
         except (ValueError, TypeError, queryset.model.DoesNotExist):
             raise exceptions.NotFound() from None
 

@@ -2,21 +2,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
 from django_filters import rest_framework as filters
 
+from cases.api.base import MAX_ID
 from cases.models import Case, CasePriority, CaseStatus, CaseStorefront, Storefront, TestBuy
 from cases.selectors import case_search
 from evidence.amazon import MARKETPLACE_CHOICES
 
 
+class IdFilter(filters.NumberFilter):
+    """A row ID: a positive bigint (a larger number would make PostgreSQL fail, not match nothing)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
 class CaseFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=CaseStatus.choices, help_text="Repeat for several")
     priority = filters.MultipleChoiceFilter(choices=CasePriority.choices, help_text="Repeat for several")
-    brand = filters.NumberFilter(field_name="brand_id")
+    brand = IdFilter(field_name="brand_id")
     marketplace = filters.ChoiceFilter(choices=MARKETPLACE_CHOICES)
     asin = filters.CharFilter(method="filter_asin")
-    assignee = filters.NumberFilter(field_name="assignee_id", help_text="User ID")
+    assignee = IdFilter(field_name="assignee_id", help_text="User ID")
     storefront = filters.CharFilter(method="filter_storefront", help_text="Seller ID of a storefront on the case")
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")

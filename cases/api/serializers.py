@@ -8,6 +8,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cases.api.base import MAX_ID
 from cases.models import (
     Brand,
     Case,
@@ -398,8 +399,13 @@ class WebhookDeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
 # Input serializers only check shapes and types; the services check the rules.
 
 
+def IdField(**kwargs: Any) -> serializers.IntegerField:
+    """A row ID: a positive PostgreSQL bigint."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
 class BrandInputSerializer(serializers.Serializer[Any]):
-    team = serializers.IntegerField(required=False, help_text="Needed when you belong to several teams")
+    team = IdField(required=False, help_text="Needed when you belong to several teams")
     name = serializers.CharField(max_length=200)
     rights_owner = serializers.CharField(max_length=200, required=False, allow_blank=True)
     contact_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -424,12 +430,12 @@ class IPRightInputSerializer(serializers.Serializer[Any]):
 
 
 class CaseCreateSerializer(serializers.Serializer[Any]):
-    brand = serializers.IntegerField()
+    brand = IdField()
     asin = serializers.CharField(max_length=20)
     marketplace = serializers.CharField(max_length=20, help_text="Code such as US, DE, JP")
     title = serializers.CharField(max_length=300, required=False, allow_blank=True)
     priority = serializers.ChoiceField(choices=CasePriority.choices, required=False)
-    assignee = serializers.IntegerField(required=False, allow_null=True, help_text="User ID")
+    assignee = IdField(required=False, allow_null=True, help_text="User ID")
     external_ref = serializers.CharField(max_length=200, required=False, allow_blank=True)
     external_refs = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=20)
 
@@ -437,7 +443,7 @@ class CaseCreateSerializer(serializers.Serializer[Any]):
 class CaseUpdateSerializer(serializers.Serializer[Any]):
     title = serializers.CharField(max_length=300, required=False, allow_blank=True)
     priority = serializers.ChoiceField(choices=CasePriority.choices, required=False)
-    assignee = serializers.IntegerField(required=False, allow_null=True, help_text="User ID, or null")
+    assignee = IdField(required=False, allow_null=True, help_text="User ID, or null")
     external_refs = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=20)
 
 
@@ -460,7 +466,7 @@ class StorefrontUpdateSerializer(serializers.Serializer[Any]):
 
 
 class SightingInputSerializer(serializers.Serializer[Any]):
-    storefront = serializers.IntegerField(required=False, help_text="Storefront ID; or give seller_id")
+    storefront = IdField(required=False, help_text="Storefront ID; or give seller_id")
     seller_id = serializers.CharField(max_length=40, required=False)
     seen_at = serializers.DateTimeField(required=False)
     price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
@@ -476,7 +482,7 @@ class EvidenceUploadSerializer(serializers.Serializer[Any]):
     source_url = serializers.CharField(max_length=2048, required=False, allow_blank=True)
     captured_at = serializers.DateTimeField(required=False)
     description = serializers.CharField(max_length=10000, required=False, allow_blank=True)
-    storefront = serializers.IntegerField(required=False, allow_null=True)
+    storefront = IdField(required=False, allow_null=True)
 
 
 class WithdrawSerializer(serializers.Serializer[Any]):
@@ -485,7 +491,7 @@ class WithdrawSerializer(serializers.Serializer[Any]):
 
 class TestBuyInputSerializer(serializers.Serializer[Any]):
     __test__ = False
-    storefront = serializers.IntegerField()
+    storefront = IdField()
     order_id = serializers.CharField(max_length=40)
     order_date = serializers.DateField()
     price_paid = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
@@ -497,11 +503,11 @@ class TestBuyUpdateSerializer(serializers.Serializer[Any]):
     received_date = serializers.DateField(required=False, allow_null=True)
     verdict = serializers.ChoiceField(choices=TestBuyVerdict.choices, required=False)
     comparison_notes = serializers.CharField(max_length=20000, required=False, allow_blank=True)
-    photos = serializers.ListField(child=serializers.IntegerField(), required=False, help_text="Evidence IDs to add")
+    photos = serializers.ListField(child=IdField(), required=False, max_length=100, help_text="Evidence IDs to add")
 
 
 class WarningInputSerializer(serializers.Serializer[Any]):
-    storefront = serializers.IntegerField()
+    storefront = IdField()
     text = serializers.CharField(max_length=20000)
     channel = serializers.ChoiceField(choices=WarningChannel.choices)
     language = serializers.CharField(max_length=10, required=False)
@@ -513,7 +519,7 @@ class SubmissionInputSerializer(serializers.Serializer[Any]):
     submitted_on = serializers.DateField()
     amazon_ref = serializers.CharField(max_length=100, required=False, allow_blank=True)
     asins = serializers.ListField(child=serializers.CharField(max_length=20), required=False, max_length=200)
-    ip_right = serializers.IntegerField(required=False, allow_null=True)
+    ip_right = IdField(required=False, allow_null=True)
 
 
 class SubmissionOutcomeSerializer(serializers.Serializer[Any]):
@@ -524,7 +530,7 @@ class SubmissionOutcomeSerializer(serializers.Serializer[Any]):
 
 
 class WebhookInputSerializer(serializers.Serializer[Any]):
-    team = serializers.IntegerField(required=False, help_text="Needed when you manage several teams")
+    team = IdField(required=False, help_text="Needed when you manage several teams")
     url = serializers.CharField(max_length=2000)
     events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices), min_length=1)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)

@@ -227,3 +227,14 @@ def test_services_errors_and_actor_are_the_same_through_the_api(api, case, perso
     services.case_transition(case=case, status="closed", reason="dup", actor=Actor.of_user(personas.agent))
     response = api.agent.post(f"/api/v1/cases/{case.pk}/transition/", {"status": "warned"}, format="json")
     assert error_of(response)["fields"]["status"][0]["message"].startswith("A closed case cannot move to warned")
+
+
+def test_ids_beyond_a_bigint_are_refused_not_crashed(api, case, brand):
+    assert api.viewer.get("/api/v1/cases/", {"brand": "-1.9e93"}).status_code == 400
+    assert api.viewer.get("/api/v1/cases/", {"assignee": str(2**70)}).status_code == 400
+    assert api.viewer.get(f"/api/v1/cases/{2**70}/").status_code == 404
+    assert api.viewer.get("/api/v1/cases/-3/").status_code == 404
+    too_big = api.agent.post(
+        "/api/v1/cases/", {"brand": 2**70, "asin": "B0C1HJ4K2L", "marketplace": "US"}, format="json"
+    )
+    assert "brand" in error_of(too_big)["fields"]
