@@ -51,6 +51,7 @@ pytest: setup-dev
 
 bench: setup-dev
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) .stamp-* .mypy_cache .ruff_cache .pytest_cache

@@ -83,6 +83,8 @@ class Case(TeamScoped):
             ),
         ]
         indexes = [
+            # The case list's order: its first page is an index range, not a sort of every case.
+            models.Index(fields=["team", "-created_at", "-id"], name="case_team_created_idx"),
             models.Index(fields=["team", "status"], name="case_team_status_idx"),
             models.Index(fields=["asin"], name="case_asin_idx"),
         ]

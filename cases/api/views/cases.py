@@ -55,12 +55,12 @@ class CaseViewSet(ApiViewSet):
     pagination_class = CursorPage
 
     def get_queryset(self) -> Any:
-        cases = self.visible(Case).select_related("brand", "assignee")
-        return selectors.with_counts(cases)
+        return selectors.for_api(self.visible(Case))
 
     @extend_schema(summary="List cases", responses=s.CaseSerializer(many=True))
     def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        rows = self.filter_queryset(selectors.with_counts(self.visible(Case))).values(*s.CASE_ROW)
+        page: Any = self.paginate_queryset(rows)
         return self.get_paginated_response(s.CaseSerializer(page, many=True).data)
 
     @extend_schema(

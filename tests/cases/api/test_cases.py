@@ -238,3 +238,15 @@ def test_ids_beyond_a_bigint_are_refused_not_crashed(api, case, brand):
         "/api/v1/cases/", {"brand": 2**70, "asin": "B0C1HJ4K2L", "marketplace": "US"}, format="json"
     )
     assert "brand" in error_of(too_big)["fields"]
+
+
+def test_the_fast_case_shape_is_drfs_shape(api, many, personas, settings):
+    from cases.api.serializers import CaseSerializer
+    from cases.selectors import with_counts
+
+    for case in with_counts(Case.objects.select_related("brand", "assignee")):
+        serializer = CaseSerializer(case)
+        assert serializer.to_representation(case) == serializer.generic_representation(case)
+    settings.TIME_ZONE = "Asia/Shanghai"
+    case = with_counts(Case.objects.select_related("brand", "assignee")).first()
+    assert CaseSerializer(case).data == CaseSerializer(case).generic_representation(case)
