@@ -11,4 +11,5 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/<int:case_pk>/evidence/<int:pk>/download", views.evidence_download, name="evidence_download"),
     path("settings/tokens/", views.api_tokens, name="api_tokens"),
+    path("settings/webhooks/", views.webhooks, name="webhooks"),
 ]

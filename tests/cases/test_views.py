@@ -4,6 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases import services
+from cases.models import WebhookDelivery
 from evidence.services import Actor
 from tests.factories import BrandFactory, CaseFactory, add_evidence, attach, sight
 
@@ -97,3 +98,34 @@ def test_case_list_queries_do_not_grow_with_rows(client, personas):
         attach(case, 1)
     assert count_queries() == few
     assert few <= 6
+
+
+def test_webhook_page_registers_logs_and_redelivers(
+    client, personas, settings, receiver, django_capture_on_commit_callbacks
+):
+    settings.ALLOW_PRIVATE_URLS = True
+    client.force_login(personas.manager)
+    bad = client.post(
+        reverse("cases:webhooks"),
+        {"action": "create", "team": personas.team.pk, "url": "ftp://x", "events": ["case.created"]},
+    )
+    assert "Only" in bad.content.decode()
+    assert 'value="ftp://x"' in bad.content.decode(), "what was typed is kept"
+    created = client.post(
+        reverse("cases:webhooks"),
+        {"action": "create", "team": personas.team.pk, "url": receiver.url, "events": ["case.created"]},
+    )
+    assert "whsec_" in created.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        CaseFactory(brand=BrandFactory(team=personas.team))
+    page = client.get(reverse("cases:webhooks")).content.decode()
+    assert "case.created" in page
+    assert "whsec_" not in page
+    delivery = WebhookDelivery.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("cases:webhooks"), {"action": "redeliver", "delivery": delivery.pk})
+    assert len(receiver.requests) == 2
+    client.force_login(personas.outsider)
+    assert client.post(reverse("cases:webhooks"), {"action": "redeliver", "delivery": delivery.pk}).status_code == 404
+    client.force_login(personas.agent)
+    assert client.post(reverse("cases:webhooks"), {"action": "redeliver", "delivery": delivery.pk}).status_code == 404
