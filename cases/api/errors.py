@@ -55,21 +55,27 @@ _CODES = {
 }
 
 
-def _field_errors(detail: Any) -> dict[str, Any]:
-    def flatten(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: flatten(item) for key, item in value.items()}
-        if isinstance(value, list):
-            if all(isinstance(item, exceptions.ErrorDetail) for item in value):
-                return [{"code": item.code, "message": str(item)} for item in value]
-            return [flatten(item) for item in value]
-        if isinstance(value, exceptions.ErrorDetail):
-            return [{"code": value.code, "message": str(value)}]
-        return value
+def _field_errors(detail: Any) -> dict[str, list[dict[str, str]]]:
+    """Validation errors as one flat map: nested fields and list items get dotted names.
 
-    if isinstance(detail, dict):
-        return {key: flatten(value) for key, value in detail.items()}
-    return {"non_field_errors": flatten(detail if isinstance(detail, list) else [detail])}
+    ``{"external_refs": {"1": ["blank"]}}`` becomes ``{"external_refs.1": [...]}``, so every
+    value is a list of ``{"code", "message"}`` whatever the input's shape.
+    """
+    flat: dict[str, list[dict[str, str]]] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, exceptions.ErrorDetail):
+            flat.setdefault(prefix or "non_field_errors", []).append({"code": str(value.code), "message": str(value)})
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), item)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                nested = isinstance(item, dict | list) and item
+                walk(f"{prefix}.{index}" if nested else prefix, item)
+
+    walk("", detail)
+    return flat
 
 
 def from_django(error: DjangoValidationError) -> exceptions.ValidationError:

@@ -250,3 +250,9 @@ def test_the_fast_case_shape_is_drfs_shape(api, many, personas, settings):
     settings.TIME_ZONE = "Asia/Shanghai"
     case = with_counts(Case.objects.select_related("brand", "assignee")).first()
     assert CaseSerializer(case).data == CaseSerializer(case).generic_representation(case)
+
+
+def test_errors_in_list_items_are_flat_dotted_fields(api, brand):
+    response = api.agent.post("/api/v1/cases/", {**open_body(brand), "external_refs": ["ok", ""]}, format="json")
+    fields = error_of(response)["fields"]
+    assert fields == {"external_refs.1": [{"code": "blank", "message": "This field may not be blank."}]}

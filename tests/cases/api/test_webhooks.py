@@ -64,7 +64,7 @@ def test_registering_needs_a_manager_and_a_public_https_address(api, settings):
     unknown = api.manager.post(
         "/api/v1/webhooks/", {**body, "url": "https://x", "events": ["case.exploded"]}, format="json"
     )
-    assert "events" in error_of(unknown)["fields"]
+    assert list(error_of(unknown)["fields"]) == ["events.0"]
 
 
 def test_events_are_signed_and_sent_after_commit(
