@@ -138,6 +138,8 @@ CACHES = {
 EVIDENCE_STORAGE = env.choice("EVIDENCE_STORAGE", "local", {"local", "s3"})
 EVIDENCE_ROOT = Path(env.string("EVIDENCE_ROOT") or VAR_DIR / "evidence")
 EVIDENCE_MAX_BYTES = env.integer("EVIDENCE_MAX_BYTES", 512 * 1024 * 1024, minimum=1)
+# Images larger than this are stored as evidence but never decoded (decompression bombs).
+EVIDENCE_MAX_IMAGE_PIXELS = env.integer("EVIDENCE_MAX_IMAGE_PIXELS", 150_000_000, minimum=1)
 # Evidence is flushed to disk before its row commits; only tests may turn this off.
 EVIDENCE_FSYNC = env.boolean("EVIDENCE_FSYNC", default=True)
 
@@ -232,6 +234,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"})},
 }
 
+# --- Dossiers -------------------------------------------------------------------------------
+# The PDF renderer runs in a child process with these limits.
+DOSSIER_TIME_LIMIT_SECONDS = env.integer("DOSSIER_TIME_LIMIT_SECONDS", 600, minimum=10)
+DOSSIER_MEMORY_LIMIT_MB = env.integer("DOSSIER_MEMORY_LIMIT_MB", 2048, minimum=256)
+
 # --- Product rules ------------------------------------------------------------------------
 # One warning per storefront and case within this many hours: the product never floods anyone.
 WARNING_QUIET_HOURS = env.integer("WARNING_QUIET_HOURS", 72, minimum=1)
@@ -242,6 +249,7 @@ WEBHOOK_TIMEOUT_SECONDS = env.integer("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 
 CELERY_BEAT_SCHEDULE = {
     "webhook-sweep": {"task": "cases.tasks.webhook_sweep", "schedule": 60.0},
+    "dossier-sweep": {"task": "cases.tasks.dossier_sweep", "schedule": 60.0},
 }
 
 # --- REST API ------------------------------------------------------------------------------

@@ -91,3 +91,29 @@ def webhook_sweep() -> int:
     for delivery_id in due:
         webhook_deliver.delay(delivery_id)
     return len(due)
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=settings.DOSSIER_TIME_LIMIT_SECONDS + 60,
+    time_limit=settings.DOSSIER_TIME_LIMIT_SECONDS + 90,
+)
+def dossier_build_task(dossier_id: int) -> None:
+    """Build one dossier; quiet when it is gone, already built or being built elsewhere."""
+    from cases.services.dossiers import dossier_build
+
+    dossier_build(dossier_id=dossier_id)
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def dossier_sweep() -> int:
+    """Re-enqueue dossiers whose message was lost or whose worker died."""
+    from cases.services.dossiers import dossiers_stalled
+
+    stalled = dossiers_stalled()
+    for dossier_id in stalled:
+        dossier_build_task.delay(dossier_id)
+    return len(stalled)

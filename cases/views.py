@@ -9,16 +9,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from cases import selectors
+from cases.api.views.dossiers import dossier_bundle_response, dossier_pdf_response
 from cases.models import (
     ApiToken,
     Case,
     CaseStatus,
+    Dossier,
+    DossierStatus,
     Evidence,
     Role,
     Team,
@@ -26,6 +29,7 @@ from cases.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from cases.services.dossiers import dossier_request
 from cases.services.tokens import api_token_create, api_token_revoke
 from cases.services.webhooks import (
     webhook_endpoint_create,
@@ -61,7 +65,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         case = selectors.case_get(user=request.user, pk=pk)
     except Case.DoesNotExist:
         raise Http404("No such case") from None
-    context = {
+    context: dict[str, Any] = {
         "case": case,
         "storefronts": selectors.case_storefronts(case=case),
         "evidence": selectors.case_evidence(case=case),
@@ -70,6 +74,10 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "submissions": case.submissions.select_related("ip_right"),
         "activity": selectors.case_activity(case=case)[:100],
     }
+    dossiers = list(case.dossiers.select_related("requested_by"))
+    working = (DossierStatus.QUEUED, DossierStatus.RUNNING)
+    context["dossiers"] = dossiers
+    context["building"] = any(d.status in working for d in dossiers)
     return render(request, "cases/case_detail.html", context)
 
 
@@ -192,3 +200,25 @@ def _visible_or_404(queryset: Any, pk: str) -> Any:
     if item is None:
         raise Http404("Not found")
     return item
+
+
+@require_POST
+@login_required
+def dossier_build(request: HttpRequest, pk: int) -> HttpResponse:
+    case = Case.objects.visible_to(request.user).filter(pk=pk).first()
+    if case is None:
+        raise Http404("No such case")
+    try:
+        dossier_request(case=case, actor=Actor.of_user(request.user))
+    except PermissionDenied:
+        messages.error(request, _("Viewers cannot build dossiers."))
+    return redirect("cases:case_detail", pk=case.pk)
+
+
+@require_GET
+@login_required
+def dossier_file(request: HttpRequest, case_pk: int, pk: int, kind: str) -> HttpResponseBase:
+    dossier = Dossier.objects.visible_to(request.user).select_related("case", "pdf").filter(case=case_pk, pk=pk).first()
+    if dossier is None or dossier.pdf is None:
+        raise Http404("No such dossier")
+    return dossier_bundle_response(dossier) if kind == "bundle" else dossier_pdf_response(dossier)

@@ -79,3 +79,31 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chain}#{self.seq} {self.action} by {self.actor_name}"
+
+
+class RenditionKind(models.TextChoices):
+    THUMBNAIL = "thumbnail", "Thumbnail"
+    PRINT_TILE = "print_tile", "Print tile"
+
+
+class Rendition(models.Model):
+    """A derived image of a blob (thumbnail, or one print tile of a tall screenshot).
+
+    Made once per source hash, when the evidence is stored, so documents never decode
+    the originals; stored content-addressed like everything else.
+    """
+
+    source = models.ForeignKey(Blob, on_delete=models.CASCADE, related_name="renditions")
+    kind = models.CharField(max_length=16, choices=RenditionKind.choices)
+    index = models.PositiveSmallIntegerField(default=0)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["source", "kind", "index"]
+        constraints = [models.UniqueConstraint(fields=["source", "kind", "index"], name="rendition_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.index} of {self.source_id[:12]}…"

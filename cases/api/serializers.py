@@ -17,9 +17,11 @@ from cases.models import (
     CaseStatus,
     CaseStorefront,
     Condition,
+    Dossier,
     Evidence,
     EvidenceKind,
     Fulfillment,
+    InfringementLocation,
     IPRight,
     IPRightKind,
     IPRightStatus,
@@ -111,6 +113,7 @@ CASE_ROW = (
     "assignee_id",
     "assignee__username",
     "external_refs",
+    "infringement_locations",
     "status",
     "closed_reason",
     "status_changed_at",
@@ -163,6 +166,7 @@ class CaseSerializer(serializers.ModelSerializer[Case]):
             "priority",
             "assignee",
             "external_refs",
+            "infringement_locations",
             "status",
             "closed_reason",
             "allowed_transitions",
@@ -199,6 +203,7 @@ class CaseSerializer(serializers.ModelSerializer[Case]):
             "priority": row["priority"],
             "assignee": None if assignee_id is None else {"id": assignee_id, "username": row["assignee__username"]},
             "external_refs": row["external_refs"],
+            "infringement_locations": row["infringement_locations"],
             "status": status,
             "closed_reason": row["closed_reason"],
             "allowed_transitions": [str(s) for s in allowed_transitions(status)],
@@ -428,6 +433,54 @@ class SubmissionSerializer(serializers.ModelSerializer[Submission]):
         read_only_fields = fields
 
 
+class DossierSerializer(serializers.ModelSerializer[Dossier]):
+    case_reference = serializers.CharField(source="case.reference", read_only=True)
+    sha256 = serializers.CharField(source="pdf_id", read_only=True, allow_null=True)
+    requested_by = serializers.SerializerMethodField()
+    exhibits = serializers.SerializerMethodField()
+    pdf_url = serializers.SerializerMethodField()
+    bundle_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Dossier
+        fields = [
+            "id",
+            "case",
+            "case_reference",
+            "version",
+            "status",
+            "progress",
+            "stage",
+            "error",
+            "requested_by",
+            "sha256",
+            "pages",
+            "exhibits",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "pdf_url",
+            "bundle_url",
+        ]
+        read_only_fields = fields
+
+    def get_requested_by(self, dossier: Dossier) -> str:
+        return dossier.requested_by.get_username() if dossier.requested_by else f"job {dossier.requested_by_job}"
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_exhibits(self, dossier: Dossier) -> list[dict[str, Any]]:
+        return [
+            {"number": e.number, "evidence": e.evidence_id, "sha256": e.blob_id, "file_name": e.file_name}
+            for e in dossier.exhibits.all()
+        ]
+
+    def get_pdf_url(self, dossier: Dossier) -> str | None:
+        return f"/api/v1/dossiers/{dossier.pk}/pdf/" if dossier.pdf_id else None
+
+    def get_bundle_url(self, dossier: Dossier) -> str | None:
+        return f"/api/v1/dossiers/{dossier.pk}/bundle/" if dossier.pdf_id else None
+
+
 class ActivitySerializer(serializers.ModelSerializer[AuditEvent]):
     actor = serializers.SerializerMethodField()
     subject = serializers.SerializerMethodField()
@@ -530,6 +583,9 @@ class CaseCreateSerializer(serializers.Serializer[Any]):
 
 class CaseUpdateSerializer(serializers.Serializer[Any]):
     title = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    infringement_locations = serializers.ListField(
+        child=serializers.ChoiceField(choices=InfringementLocation.choices), required=False, max_length=4
+    )
     priority = serializers.ChoiceField(choices=CasePriority.choices, required=False)
     assignee = IdField(required=False, allow_null=True, help_text="User ID, or null")
     external_refs = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=20)

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cases.api.views import cases as case_views
-from cases.api.views import catalog, records, webhooks
+from cases.api.views import catalog, dossiers, records, webhooks
 
 LIST: dict[str, Any] = {"get": "list", "post": "create"}
 ITEM: dict[str, Any] = {"get": "retrieve", "patch": "partial_update"}
@@ -52,6 +52,10 @@ urlpatterns = [
         records.EvidenceViewSet.as_view({"post": "withdraw"}),
         name="api-evidence-withdraw",
     ),
+    path("v1/cases/<str:case_pk>/dossiers/", dossiers.CaseDossierViewSet.as_view(LIST), name="api-case-dossiers"),
+    path("v1/dossiers/<str:pk>/", dossiers.DossierViewSet.as_view({"get": "retrieve"}), name="api-dossier"),
+    path("v1/dossiers/<str:pk>/pdf/", dossiers.DossierViewSet.as_view({"get": "pdf"}), name="api-dossier-pdf"),
+    path("v1/dossiers/<str:pk>/bundle/", dossiers.DossierViewSet.as_view({"get": "bundle"}), name="api-dossier-bundle"),
     path("v1/test-buys/<str:pk>/", records.TestBuyViewSet.as_view(ITEM), name="api-test-buy"),
     path("v1/submissions/<str:pk>/", records.SubmissionViewSet.as_view(ITEM), name="api-submission"),
     path("v1/webhooks/", webhooks.WebhookViewSet.as_view(LIST), name="api-webhooks"),

@@ -8,6 +8,7 @@ from cases.models.cases import (
     CaseStorefront,
     Condition,
     Fulfillment,
+    InfringementLocation,
     OperatorGroup,
     OperatorLink,
     OperatorLinkReason,
@@ -16,6 +17,7 @@ from cases.models.cases import (
     SightingSource,
     Storefront,
 )
+from cases.models.dossiers import Dossier, DossierExhibit, DossierStatus
 from cases.models.records import (
     Evidence,
     EvidenceKind,
@@ -41,6 +43,9 @@ __all__ = [
     "CaseStorefront",
     "Condition",
     "DeliveryStatus",
+    "Dossier",
+    "DossierExhibit",
+    "DossierStatus",
     "Evidence",
     "EvidenceKind",
     "Fulfillment",
@@ -48,6 +53,7 @@ __all__ = [
     "IPRightKind",
     "IPRightStatus",
     "IdempotencyKey",
+    "InfringementLocation",
     "Membership",
     "OperatorGroup",
     "OperatorLink",

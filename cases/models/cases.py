@@ -37,6 +37,15 @@ class CasePriority(models.TextChoices):
     URGENT = "urgent", "Urgent"
 
 
+class InfringementLocation(models.TextChoices):
+    """Where the infringement is, as Amazon's report forms ask."""
+
+    PRODUCT = "product", "Product"
+    PACKAGING = "packaging", "Packaging"
+    DETAIL_PAGE_IMAGE = "detail_page_image", "Detail page image"
+    DETAIL_PAGE_TEXT = "detail_page_text", "Detail page text"
+
+
 class CaseSequence(models.Model):
     """Per team and year, the last number handed out in case references (HJ-2026-0042)."""
 
@@ -64,6 +73,9 @@ class Case(TeamScoped):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_cases"
     )
     external_refs = models.JSONField(default=list, blank=True, help_text="Ticket references in other tools")
+    infringement_locations = models.JSONField(
+        default=list, blank=True, help_text="Where the infringement is: product, packaging, detail page image or text"
+    )
     status = models.CharField(max_length=16, choices=CaseStatus.choices, default=CaseStatus.NEW)
     closed_reason = models.TextField(blank=True)
     status_changed_at = models.DateTimeField()

@@ -6,7 +6,17 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cases.models import Brand, Case, CasePriority, CaseSequence, CaseStatus, Membership, Role, WebhookEvent
+from cases.models import (
+    Brand,
+    Case,
+    CasePriority,
+    CaseSequence,
+    CaseStatus,
+    InfringementLocation,
+    Membership,
+    Role,
+    WebhookEvent,
+)
 from cases.models.cases import FINISHED_STATUSES
 from cases.services._common import apply_changes, authorize, full_clean, record, snapshot
 from cases.services.webhooks import emit
@@ -15,7 +25,7 @@ from evidence.amazon import marketplace as find_marketplace
 from evidence.errors import field_error
 from evidence.services import Actor
 
-CASE_FIELDS = ("title", "priority", "assignee", "external_refs")
+CASE_FIELDS = ("title", "priority", "assignee", "external_refs", "infringement_locations")
 
 
 def _next_reference(team_id: int) -> str:
@@ -46,6 +56,13 @@ def _check_external_refs(refs: Any) -> list[str]:
     if any(len(r) > 200 for r in refs) or len(refs) > 20:
         raise field_error("external_refs", "At most 20 references of 200 characters each.", "invalid")
     return [r.strip() for r in refs]
+
+
+def _check_locations(locations: Any) -> list[str]:
+    if not isinstance(locations, list) or any(item not in InfringementLocation.values for item in locations):
+        choices = ", ".join(InfringementLocation.values)
+        raise field_error("infringement_locations", f"Choose among: {choices}.", "invalid_choice")
+    return sorted(set(locations), key=InfringementLocation.values.index)
 
 
 def _open_case_for(team_id: int, asin: str, marketplace: str) -> Case | None:
@@ -114,6 +131,8 @@ def case_update(*, case: Case, actor: Actor, **changes: Any) -> Case:
     case = Case.objects.select_for_update().get(pk=case.pk)
     if "external_refs" in changes:
         changes["external_refs"] = _check_external_refs(changes["external_refs"])
+    if "infringement_locations" in changes:
+        changes["infringement_locations"] = _check_locations(changes["infringement_locations"])
     if "title" in changes and isinstance(changes["title"], str):
         changes["title"] = changes["title"].strip()
     before, after = apply_changes(case, changes, allowed=CASE_FIELDS)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -14,6 +15,7 @@ from cases.services._common import authorize, clean_file_name, record, require_a
 from cases.services.webhooks import emit
 from evidence.errors import field_error
 from evidence.services import Actor, blob_ingest
+from evidence.tasks import blob_renditions
 
 _http_url = URLValidator(schemes=["http", "https"])
 
@@ -78,6 +80,8 @@ def evidence_ingest(
         after["mime_type"] = blob.mime_type
         record(actor=actor, action="evidence.added", subject=item, team_id=case.team_id, case_id=case.pk, after=after)
         emit(WebhookEvent.EVIDENCE_ADDED, item, team_id=case.team_id)
+        # Thumbnails and print tiles are made once per hash, off the request, after commit.
+        transaction.on_commit(partial(blob_renditions.delay, blob.sha256))
     return item
 
 

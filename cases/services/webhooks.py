@@ -19,6 +19,7 @@ from cases.models import (
     Case,
     CaseStorefront,
     DeliveryStatus,
+    Dossier,
     Evidence,
     Role,
     Sighting,
@@ -126,6 +127,7 @@ def emit(event_type: WebhookEvent, obj: models.Model, *, team_id: int, changes: 
         Sighting: s.SightingSerializer,
         Evidence: s.EvidenceSerializer,
         Submission: s.SubmissionSerializer,
+        Dossier: s.DossierSerializer,
     }
     data = {"object": shapes[type(obj)](obj).data}
     if changes is not None:

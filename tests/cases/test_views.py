@@ -129,3 +129,19 @@ def test_webhook_page_registers_logs_and_redelivers(
     assert client.post(reverse("cases:webhooks"), {"action": "redeliver", "delivery": delivery.pk}).status_code == 404
     client.force_login(personas.agent)
     assert client.post(reverse("cases:webhooks"), {"action": "redeliver", "delivery": delivery.pk}).status_code == 404
+
+
+def test_case_page_builds_and_serves_dossiers(client, personas, case, django_capture_on_commit_callbacks):
+    client.force_login(personas.viewer)
+    client.post(reverse("cases:dossier_build", args=[case.pk]))
+    assert not case.dossiers.exists()
+    client.force_login(personas.agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("cases:dossier_build", args=[case.pk]))
+    dossier = case.dossiers.get()
+    page = client.get(reverse("cases:case_detail", args=[case.pk])).content.decode()
+    assert dossier.pdf_id in page
+    pdf = client.get(reverse("cases:dossier_file", args=[case.pk, dossier.pk, "pdf"]))
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+    client.force_login(personas.outsider)
+    assert client.get(reverse("cases:dossier_file", args=[case.pk, dossier.pk, "bundle"])).status_code == 404

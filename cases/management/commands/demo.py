@@ -120,6 +120,7 @@ def _load_demo(user: Any) -> None:
         external_refs=["BP-101"],
     )
     services.case_transition(case=lamp, status="investigating", actor=actor, note="Two unknown sellers on the listing")
+    services.case_update(case=lamp, infringement_locations=["product", "packaging"], actor=actor)
     for day in range(5, 0, -1):
         for index, (seller_id, name, price, fulfillment) in enumerate(HIJACKERS_US):
             link = services.storefront_attach(case=lamp, seller_id=seller_id, name=name, actor=actor)
