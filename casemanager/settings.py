@@ -250,6 +250,7 @@ WEBHOOK_TIMEOUT_SECONDS = env.integer("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "webhook-sweep": {"task": "cases.tasks.webhook_sweep", "schedule": 60.0},
     "dossier-sweep": {"task": "cases.tasks.dossier_sweep", "schedule": 60.0},
+    "idempotency-sweep": {"task": "cases.tasks.idempotency_sweep", "schedule": 3600.0},
 }
 
 # --- REST API ------------------------------------------------------------------------------

@@ -7,3 +7,6 @@ urlpatterns = [
     path("api/", include("cases.api.urls")),
     path("", include("cases.urls")),
 ]
+
+handler404 = "cases.api.errors.json_not_found"
+handler500 = "cases.api.errors.json_server_error"

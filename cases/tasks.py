@@ -8,6 +8,7 @@ import logging
 
 import urllib3
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import OperationalError, models
 from django.utils import timezone
@@ -46,8 +47,15 @@ def webhook_deliver(delivery_id: int) -> None:
     )
     if not claimed:
         return  # gone, finished, not yet due, or another worker has it
-    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
+    if delivery is None:
+        return  # its endpoint was deleted meanwhile
     endpoint = delivery.endpoint
+    if not endpoint.is_active:
+        WebhookDelivery.objects.filter(pk=delivery_id).update(
+            status=DeliveryStatus.FAILED, next_attempt_at=None, error="endpoint paused; redeliver after resuming it"
+        )
+        return
     body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
     timestamp = int(now.timestamp())
     headers = {
@@ -62,7 +70,9 @@ def webhook_deliver(delivery_id: int) -> None:
         response = netguard.post(endpoint.url, body=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
     except netguard.UnsafeURL as error:
         update = {"status": DeliveryStatus.FAILED, "error": str(error)[:500], "next_attempt_at": None}
-    except (urllib3.exceptions.HTTPError, OSError) as error:
+    except (urllib3.exceptions.HTTPError, OSError, SoftTimeLimitExceeded) as error:
+        # Network trouble, DNS that did not answer, or a server too slow for the task's
+        # limit: all worth another try, with backoff.
         update = {"error": f"{type(error).__name__}: {error}"[:500], "response_status": None}
     else:
         update = {
@@ -117,3 +127,13 @@ def dossier_sweep() -> int:
     for dossier_id in stalled:
         dossier_build_task.delay(dossier_id)
     return len(stalled)
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def idempotency_sweep() -> int:
+    """Forget idempotency keys older than their time to live."""
+    from cases.api.base import IDEMPOTENCY_TTL
+    from cases.models import IdempotencyKey
+
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - IDEMPOTENCY_TTL).delete()
+    return deleted

@@ -25,13 +25,33 @@ class UnsafeURL(ValueError):
     """The URL may not be fetched; the message says why, for the user."""
 
 
+class ResolutionFailed(OSError):
+    """The host name did not resolve just now; worth trying again later."""
+
+
+# IPv6 forms that carry an IPv4 address in their last 32 bits: NAT64 (RFC 6052, 8215)
+# and SIIT. On a network with DNS64/NAT64 they reach the IPv4 address inside.
+_EMBEDDING_V4 = [
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),
+]
+_ALWAYS_BLOCKED_V6 = [
+    ipaddress.IPv6Network("fec0::/10"),  # site-local (deprecated, still routed internally)
+    ipaddress.IPv6Network("::/96"),  # IPv4-compatible (deprecated)
+]
+
+
 def _blocked(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address):
         embedded = address.ipv4_mapped or address.sixtofour
         if embedded is not None:
             return _blocked(embedded)
-        if address.teredo is not None:
+        if address.teredo is not None or any(address in net for net in _ALWAYS_BLOCKED_V6):
             return True
+        for net in _EMBEDDING_V4:
+            if address in net:
+                return _blocked(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
     return not address.is_global or address.is_multicast
 
 
@@ -49,7 +69,7 @@ class Target:
     host: str
     port: int
     path: str
-    address: str  # the checked IP the connection must go to
+    addresses: tuple[str, ...]  # the checked IPs the connection may go to, in order
 
 
 def resolve(url: str, *, schemes: frozenset[str] = frozenset({"https"})) -> Target:
@@ -72,11 +92,13 @@ def resolve(url: str, *, schemes: frozenset[str] = frozenset({"https"})) -> Targ
         raise UnsafeURL("Local and cloud-metadata hosts are not allowed.")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise UnsafeURL(f"The host name {host} does not resolve.") from None
+    except UnicodeError:
+        raise UnsafeURL(f"The host name {host} is not valid.") from None
+    except socket.gaierror as error:
+        raise ResolutionFailed(f"The host name {host} does not resolve ({error.strerror}).") from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
-        raise UnsafeURL(f"The host name {host} does not resolve.")
+        raise ResolutionFailed(f"The host name {host} does not resolve.")
     if not allow_private:
         refused = [a for a in addresses if not is_public_address(a)]
         if refused:
@@ -84,7 +106,7 @@ def resolve(url: str, *, schemes: frozenset[str] = frozenset({"https"})) -> Targ
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
-    return Target(parts.scheme, host, port, path, addresses[0])
+    return Target(parts.scheme, host, port, path, tuple(addresses))
 
 
 @dataclass(frozen=True)
@@ -99,15 +121,34 @@ def post(
 ) -> Response:
     """POST to a checked public address; redirects are answered, never followed.
 
-    Raises ``UnsafeURL`` for a refused address and ``urllib3.exceptions.HTTPError``
-    (or ``OSError``) for network failures.
+    Raises ``UnsafeURL`` for a refused address (final), ``ResolutionFailed`` when DNS
+    does not answer, and ``urllib3.exceptions.HTTPError`` or ``OSError`` for network
+    failures (all three worth retrying later). Each resolved address is tried in turn;
+    the whole exchange is bounded by twice ``timeout``, however slowly a server drips.
     """
     target = resolve(url)
-    common = {"timeout": urllib3.Timeout(connect=timeout, read=timeout), "retries": False, "maxsize": 1}
+    last_error: Exception | None = None
+    for address in target.addresses:
+        try:
+            return _post_to(target, address, body, headers, timeout, excerpt_bytes)
+        except (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError) as error:
+            last_error = error  # try the next address of the host
+    assert last_error is not None
+    raise last_error
+
+
+def _post_to(
+    target: Target, address: str, body: bytes, headers: dict[str, str], timeout: float, excerpt_bytes: int
+) -> Response:
+    common = {
+        "timeout": urllib3.Timeout(connect=timeout, read=timeout, total=timeout * 2),
+        "retries": False,
+        "maxsize": 1,
+    }
     pool: urllib3.HTTPConnectionPool
     if target.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(
-            target.address,
+            address,
             target.port,
             server_hostname=target.host,
             assert_hostname=target.host,
@@ -115,8 +156,9 @@ def post(
             **common,  # type: ignore[arg-type]
         )
     else:
-        pool = urllib3.HTTPConnectionPool(target.address, target.port, **common)  # type: ignore[arg-type]
-    host_header = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
+        pool = urllib3.HTTPConnectionPool(address, target.port, **common)  # type: ignore[arg-type]
+    name = f"[{target.host}]" if ":" in target.host else target.host
+    host_header = name if target.port in (80, 443) else f"{name}:{target.port}"
     started = time.monotonic()
     try:
         response = pool.urlopen(

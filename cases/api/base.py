@@ -18,8 +18,11 @@ from rest_framework.settings import api_settings
 from cases.api.errors import Conflict, IdempotencyKeyReused, PreconditionFailed
 from cases.models import ApiToken, IdempotencyKey
 
-# An unfinished claim older than this belongs to a request that died; a retry may take it over.
-_ABANDONED_AFTER = dt.timedelta(minutes=5)
+# An unfinished claim older than this belongs to a request that died (gunicorn kills a
+# request after two minutes); a retry may take it over.
+_ABANDONED_AFTER = dt.timedelta(minutes=15)
+# Keys are kept this long; a retry later than that is a new request.
+IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 _IN_PROGRESS = 0
 # Row IDs are PostgreSQL bigints; a larger number can name no row (and would make the query fail).
 MAX_ID = 2**63 - 1
@@ -51,6 +54,13 @@ class CursorPage(pagination.CursorPagination):
     max_page_size = 200
     ordering = ("-created_at", "-id")
 
+    def get_ordering(self, request: Request, queryset: Any, view: Any) -> tuple[str, ...]:
+        # Rows that tie on the chosen field keep a fixed order, so pages neither skip nor repeat.
+        ordering = tuple(super().get_ordering(request, queryset, view))
+        if not any(field.lstrip("-") == "id" for field in ordering):
+            ordering += ("-id" if ordering[0].startswith("-") else "id",)
+        return ordering
+
 
 def etag_of(data: Any) -> str:
     canonical = json.dumps(data, sort_keys=True, cls=DjangoJSONEncoder, ensure_ascii=False)
@@ -59,8 +69,12 @@ def etag_of(data: Any) -> str:
 
 def _fingerprint(request: Request) -> str:
     def plain(value: Any) -> Any:
-        if hasattr(value, "read"):  # an uploaded file: its name and size stand for it
-            return {"file": getattr(value, "name", ""), "size": getattr(value, "size", None)}
+        if hasattr(value, "chunks"):  # an uploaded file: its bytes count, not just its name
+            digest = hashlib.sha256()
+            for chunk in value.chunks():
+                digest.update(chunk)
+            value.seek(0)
+            return {"file": getattr(value, "name", ""), "sha256": digest.hexdigest()}
         return value
 
     data = request.data
@@ -106,6 +120,9 @@ class ApiViewSet(viewsets.GenericViewSet):
         user: Any = request.user
         with transaction.atomic():
             existing = IdempotencyKey.objects.select_for_update().filter(user=user, key=key).first()
+            if existing is not None and timezone.now() - existing.created_at > IDEMPOTENCY_TTL:
+                existing.delete()
+                existing = None
             if existing is None:
                 try:
                     with transaction.atomic():
@@ -123,6 +140,16 @@ class ApiViewSet(viewsets.GenericViewSet):
             existing.created_at = timezone.now()
             existing.save(update_fields=["created_at"])
             return existing
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            # A request that died with an unhandled error never reached finalize_response:
+            # release its claim so the client's retry is not refused as "in progress".
+            claim, self._claim = self._claim, None
+            if claim is not None:
+                IdempotencyKey.objects.filter(pk=claim.pk, status_code=_IN_PROGRESS).delete()
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, _Replay):
@@ -148,6 +175,10 @@ class ApiViewSet(viewsets.GenericViewSet):
 
     def visible(self, model: type[models.Model]) -> models.QuerySet[Any]:
         return model.objects.visible_to(self.request.user)  # type: ignore[attr-defined]
+
+    def locked(self, queryset: models.QuerySet[Any], pk: Any) -> Any:
+        """The visible row, locked until the surrounding transaction ends (If-Match checks need it)."""
+        return self.get_visible(queryset.select_for_update(of=("self",)), pk)
 
     def get_visible(self, queryset: models.QuerySet[Any], pk: Any) -> Any:
         """The row with ``pk`` if the caller may see it; 404 otherwise, never 403."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -103,6 +104,8 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         codes = [e.code for e in getattr(exc, "error_dict", {}).get("file", [])]
         exc = PayloadTooLarge() if "file_too_large" in codes else from_django(exc)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge("The request body is larger than the limit.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
@@ -122,3 +125,23 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
         body["retry_after_seconds"] = int(wait + 0.999)
     response.data = {"error": body}
     return response
+
+
+def json_not_found(request: Any, exception: Exception | None = None) -> Any:
+    """404 for unknown URLs: JSON under /api/, the normal page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {"code": "not_found", "message": "No such endpoint."}}, status=404)
+    return page_not_found(request, exception)
+
+
+def json_server_error(request: Any) -> Any:
+    from django.http import JsonResponse
+    from django.views.defaults import server_error
+
+    if request.path.startswith("/api/"):
+        body = {"error": {"code": "server_error", "message": "Something went wrong on our side; it was logged."}}
+        return JsonResponse(body, status=500)
+    return server_error(request)

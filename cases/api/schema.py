@@ -72,7 +72,7 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                 codes += ["409", "422"]
             if method == "patch" or path.endswith("/transition/"):
                 codes.append("412")
-            if path.endswith("/evidence/") and method == "post":
+            if method == "post" and (path.endswith("/evidence/") or path.endswith("/ip-rights/")):
                 codes.append("413")
             for code in codes:
                 operation["responses"].setdefault(code, {"description": _ERRORS[code], "content": reference})

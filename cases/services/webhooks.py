@@ -31,7 +31,7 @@ from cases.models import (
 )
 from cases.services._common import apply_changes, authorize, record
 from evidence.errors import field_error
-from evidence.netguard import UnsafeURL, resolve
+from evidence.netguard import ResolutionFailed, UnsafeURL, resolve
 from evidence.services import Actor
 
 SIGNATURE_HEADER = "Casemanager-Signature"
@@ -45,6 +45,8 @@ def _check_url(url: str) -> str:
         resolve(url)
     except UnsafeURL as error:
         raise field_error("url", str(error), "unsafe_url") from None
+    except ResolutionFailed as error:
+        raise field_error("url", str(error), "unresolvable") from None
     return url
 
 

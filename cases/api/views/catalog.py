@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -14,7 +15,7 @@ from cases import services
 from cases.api import serializers as s
 from cases.api.base import ApiViewSet, CursorPage, validated
 from cases.api.filters import StorefrontFilter
-from cases.api.views.cases import IDEMPOTENCY_KEY, actor_of
+from cases.api.views.cases import IDEMPOTENCY_KEY, IF_MATCH, actor_of
 from cases.models import Brand, IPRight, Storefront, Team
 
 
@@ -61,13 +62,19 @@ class BrandViewSet(ApiViewSet):
     def retrieve(self, request: Request, pk: str) -> Response:
         return self.respond(s.BrandSerializer(self.get_visible(self.visible(Brand), pk)).data)
 
-    @extend_schema(summary="Change a brand (managers)", request=s.BrandUpdateSerializer, responses=s.BrandSerializer)
+    @extend_schema(
+        summary="Change a brand (managers)",
+        request=s.BrandUpdateSerializer,
+        responses=s.BrandSerializer,
+        parameters=[IF_MATCH],
+    )
     def partial_update(self, request: Request, pk: str) -> Response:
         data = validated(s.BrandUpdateSerializer, request.data)
         data.pop("team", None)
-        brand: Brand = self.get_visible(self.visible(Brand), pk)
-        self.check_if_match(s.BrandSerializer(brand).data)
-        brand = services.brand_update(brand=brand, actor=actor_of(request), **data)
+        with transaction.atomic():
+            brand: Brand = self.locked(self.visible(Brand), pk)
+            self.check_if_match(s.BrandSerializer(brand).data)
+            brand = services.brand_update(brand=brand, actor=actor_of(request), **data)
         return self.respond(s.BrandSerializer(brand).data)
 
 
@@ -126,10 +133,12 @@ class StorefrontViewSet(ApiViewSet):
         summary="Correct the name or seller-profile details",
         request=s.StorefrontUpdateSerializer,
         responses=s.StorefrontDetailSerializer,
+        parameters=[IF_MATCH],
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         data = validated(s.StorefrontUpdateSerializer, request.data)
-        storefront: Storefront = self.get_visible(self.get_queryset(), pk)
-        self.check_if_match(s.StorefrontDetailSerializer(storefront).data)
-        storefront = services.storefront_update(storefront=storefront, actor=actor_of(request), **data)
+        with transaction.atomic():
+            storefront: Storefront = self.locked(self.get_queryset(), pk)
+            self.check_if_match(s.StorefrontDetailSerializer(storefront).data)
+            storefront = services.storefront_update(storefront=storefront, actor=actor_of(request), **data)
         return self.respond(s.StorefrontDetailSerializer(storefront).data)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -17,7 +19,7 @@ from cases import services
 from cases.api import serializers as s
 from cases.api.base import ApiViewSet, CursorPage, validated
 from cases.api.errors import PayloadTooLarge
-from cases.api.views.cases import IDEMPOTENCY_KEY, actor_of
+from cases.api.views.cases import IDEMPOTENCY_KEY, IF_MATCH, actor_of
 from cases.models import Case, Evidence, Storefront, Submission, TestBuy, Warning
 from cases.views import evidence_file_response
 
@@ -159,17 +161,25 @@ class TestBuyViewSet(ApiViewSet):
         summary="Record what arrived: received date, verdict, comparison notes, photos",
         request=s.TestBuyUpdateSerializer,
         responses=s.TestBuySerializer,
+        parameters=[IF_MATCH],
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         data = validated(s.TestBuyUpdateSerializer, request.data)
-        test_buy: TestBuy = self.get_visible(self.visible(TestBuy).select_related("case"), pk)
-        photos = data.pop("photos", [])
+        photo_ids = data.pop("photos", [])
         actor = actor_of(request)
-        self.check_if_match(s.TestBuySerializer(test_buy).data)
-        test_buy = services.test_buy_update(test_buy=test_buy, actor=actor, **data)
-        for photo_id in photos:
-            photo = self.get_visible(self.visible(Evidence), photo_id)
-            services.test_buy_add_photo(test_buy=test_buy, evidence=photo, actor=actor)
+        # One transaction: a bad photo leaves the verdict and notes as they were.
+        with transaction.atomic():
+            test_buy: TestBuy = self.locked(self.visible(TestBuy), pk)
+            self.check_if_match(s.TestBuySerializer(test_buy).data)
+            photos = []
+            for photo_id in photo_ids:
+                photo = self.visible(Evidence).filter(pk=photo_id, case=test_buy.case_id).first()
+                if photo is None:
+                    raise exceptions.ValidationError({"photos": [f"No evidence {photo_id} on this case."]})
+                photos.append(photo)
+            test_buy = services.test_buy_update(test_buy=test_buy, actor=actor, **data)
+            for photo in photos:
+                services.test_buy_add_photo(test_buy=test_buy, evidence=photo, actor=actor)
         return self.respond(s.TestBuySerializer(TestBuy.objects.get(pk=test_buy.pk)).data)
 
 
@@ -227,17 +237,19 @@ class SubmissionViewSet(ApiViewSet):
         summary="Record Amazon's answer",
         request=s.SubmissionOutcomeSerializer,
         responses=s.SubmissionSerializer,
+        parameters=[IF_MATCH],
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         data = validated(s.SubmissionOutcomeSerializer, request.data)
-        submission: Submission = self.get_visible(self.visible(Submission).select_related("case"), pk)
-        self.check_if_match(s.SubmissionSerializer(submission).data)
-        submission = services.submission_set_outcome(
-            submission=submission,
-            outcome=data["outcome"],
-            reason=data.get("outcome_reason", ""),
-            outcome_on=data.get("outcome_on"),
-            amazon_ref=data.get("amazon_ref"),
-            actor=actor_of(request),
-        )
+        with transaction.atomic():
+            submission: Submission = self.locked(self.visible(Submission), pk)
+            self.check_if_match(s.SubmissionSerializer(submission).data)
+            submission = services.submission_set_outcome(
+                submission=submission,
+                outcome=data["outcome"],
+                reason=data.get("outcome_reason", ""),
+                outcome_on=data.get("outcome_on"),
+                amazon_ref=data.get("amazon_ref"),
+                actor=actor_of(request),
+            )
         return self.respond(s.SubmissionSerializer(submission).data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -11,7 +12,7 @@ from rest_framework.response import Response
 
 from cases.api import serializers as s
 from cases.api.base import ApiViewSet, CursorPage, validated
-from cases.api.views.cases import IDEMPOTENCY_KEY, actor_of
+from cases.api.views.cases import IDEMPOTENCY_KEY, IF_MATCH, actor_of
 from cases.api.views.catalog import team_for
 from cases.models import WebhookDelivery, WebhookEndpoint
 from cases.services import webhooks
@@ -58,13 +59,17 @@ class WebhookViewSet(ApiViewSet):
         return self.respond(s.WebhookEndpointSerializer(self.endpoint(pk)).data)
 
     @extend_schema(
-        summary="Change an endpoint", request=s.WebhookUpdateSerializer, responses=s.WebhookEndpointSerializer
+        summary="Change an endpoint",
+        request=s.WebhookUpdateSerializer,
+        responses=s.WebhookEndpointSerializer,
+        parameters=[IF_MATCH],
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         data = validated(s.WebhookUpdateSerializer, request.data)
-        endpoint = self.endpoint(pk)
-        self.check_if_match(s.WebhookEndpointSerializer(endpoint).data)
-        endpoint = webhooks.webhook_endpoint_update(endpoint=endpoint, actor=actor_of(request), **data)
+        with transaction.atomic():
+            endpoint: WebhookEndpoint = self.locked(self.visible(WebhookEndpoint), pk)
+            self.check_if_match(s.WebhookEndpointSerializer(endpoint).data)
+            endpoint = webhooks.webhook_endpoint_update(endpoint=endpoint, actor=actor_of(request), **data)
         return self.respond(s.WebhookEndpointSerializer(endpoint).data)
 
     @extend_schema(summary="Remove an endpoint and its delivery log", responses={204: None})
