@@ -301,5 +301,7 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "cases.models.webhooks.DeliveryStatus",
         "PresenceStateEnum": "cases.models.cases.PresenceState",
         "TestBuyVerdictEnum": "cases.models.records.TestBuyVerdict",
+        "LetterKindEnum": "cases.models.letters.LetterKind",
+        "LetterLanguageEnum": "cases.models.letters.LetterLanguage",
     },
 }

@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/<int:case_pk>/evidence/<int:pk>/download", views.evidence_download, name="evidence_download"),
     path("cases/<int:pk>/dossiers/", views.dossier_build, name="dossier_build"),
+    path("cases/<int:pk>/warnings/", views.warning_send, name="warning_send"),
     path(
         "cases/<int:case_pk>/dossiers/<int:pk>/<str:kind>",
         views.dossier_file,

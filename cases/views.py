@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cases import selectors
+from cases import letters, selectors
 from cases.api.views.dossiers import dossier_bundle_response, dossier_pdf_response
 from cases.models import (
     ApiToken,
@@ -24,12 +24,16 @@ from cases.models import (
     DossierStatus,
     Evidence,
     Role,
+    Storefront,
     Team,
+    WarningChannel,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
 )
+from cases.models.letters import LetterKind, LetterLanguage
 from cases.services.dossiers import dossier_request
+from cases.services.records import warning_record
 from cases.services.tokens import api_token_create, api_token_revoke
 from cases.services.webhooks import (
     webhook_endpoint_create,
@@ -74,6 +78,17 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "submissions": case.submissions.select_related("ip_right"),
         "activity": selectors.case_activity(case=case)[:100],
     }
+    draft_for = request.GET.get("draft", "")
+    if draft_for.isdigit():
+        storefront = Storefront.objects.visible_to(request.user).filter(pk=draft_for).first()
+        kind = request.GET.get("kind", LetterKind.FIRST_WARNING)
+        language = request.GET.get("language", LetterLanguage.ENGLISH)
+        if storefront is not None and kind in LetterKind.values and language in LetterLanguage.values:
+            context["draft"] = letters.draft(case=case, storefront=storefront, kind=kind, language=language)
+            context["draft_storefront"] = storefront
+    context["letter_kinds"] = LetterKind.choices
+    context["letter_languages"] = LetterLanguage.choices
+    context["channels"] = WarningChannel.choices
     dossiers = list(case.dossiers.select_related("requested_by"))
     working = (DossierStatus.QUEUED, DossierStatus.RUNNING)
     context["dossiers"] = dossiers
@@ -222,3 +237,33 @@ def dossier_file(request: HttpRequest, case_pk: int, pk: int, kind: str) -> Http
     if dossier is None or dossier.pdf is None:
         raise Http404("No such dossier")
     return dossier_bundle_response(dossier) if kind == "bundle" else dossier_pdf_response(dossier)
+
+
+@require_POST
+@login_required
+def warning_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a letter the user has sent (the text as sent, the channel)."""
+    case = Case.objects.visible_to(request.user).filter(pk=pk).first()
+    storefront_id = request.POST.get("storefront", "")
+    storefront = (
+        Storefront.objects.visible_to(request.user).filter(pk=storefront_id).first()
+        if storefront_id.isdigit()
+        else None
+    )
+    if case is None or storefront is None:
+        raise Http404("No such case or storefront")
+    try:
+        warning_record(
+            case=case,
+            storefront=storefront,
+            text=request.POST.get("text", ""),
+            channel=request.POST.get("channel", ""),
+            language=request.POST.get("language", "en"),
+            actor=Actor.of_user(request.user),
+        )
+        messages.success(request, _("The warning is recorded as sent."))
+    except ValidationError as invalid:
+        messages.error(request, " ".join(m for ms in invalid.message_dict.values() for m in ms))
+    except PermissionDenied:
+        messages.error(request, _("Viewers cannot record warnings."))
+    return redirect("cases:case_detail", pk=case.pk)

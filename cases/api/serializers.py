@@ -39,6 +39,7 @@ from cases.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from cases.models.letters import LetterKind, LetterLanguage
 from cases.workflow import allowed_transitions
 from evidence.models import AuditEvent
 
@@ -687,3 +688,18 @@ class WebhookUpdateSerializer(serializers.Serializer[Any]):
     )
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False)
+
+
+class WarningDraftSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=LetterKind.choices)
+    language = serializers.ChoiceField(choices=LetterLanguage.choices)
+    text = serializers.CharField()
+    storefronts = serializers.ListField(child=serializers.CharField(), help_text="Seller IDs the letter names")
+
+
+class WarningTemplateSerializer(serializers.Serializer[Any]):
+    team = IdField(required=False, help_text="Needed when you manage several teams")
+    kind = serializers.ChoiceField(choices=LetterKind.choices)
+    language = serializers.ChoiceField(choices=LetterLanguage.choices)
+    body = serializers.CharField(max_length=20000, help_text="Placeholders: $asin, $brand, $storefront_list, …")
+    is_default = serializers.BooleanField(read_only=True)

@@ -37,6 +37,12 @@ urlpatterns = [
     path("v1/cases/<str:case_pk>/test-buys/", records.CaseTestBuyViewSet.as_view(LIST), name="api-case-test-buys"),
     path("v1/cases/<str:case_pk>/warnings/", records.CaseWarningViewSet.as_view(LIST), name="api-case-warnings"),
     path(
+        "v1/cases/<str:case_pk>/warnings/draft/",
+        records.WarningDraftViewSet.as_view({"get": "retrieve"}),
+        name="api-case-warning-draft",
+    ),
+    path("v1/warning-templates/", catalog.WarningTemplateViewSet.as_view(LIST), name="api-warning-templates"),
+    path(
         "v1/cases/<str:case_pk>/submissions/", records.CaseSubmissionViewSet.as_view(LIST), name="api-case-submissions"
     ),
     path("v1/storefronts/", catalog.StorefrontViewSet.as_view({"get": "list"}), name="api-storefronts"),

@@ -18,6 +18,7 @@ from cases.models.cases import (
     Storefront,
 )
 from cases.models.dossiers import Dossier, DossierExhibit, DossierStatus
+from cases.models.letters import LetterKind, LetterLanguage, WarningTemplate
 from cases.models.records import (
     Evidence,
     EvidenceKind,
@@ -54,6 +55,8 @@ __all__ = [
     "IPRightStatus",
     "IdempotencyKey",
     "InfringementLocation",
+    "LetterKind",
+    "LetterLanguage",
     "Membership",
     "OperatorGroup",
     "OperatorLink",
@@ -71,6 +74,7 @@ __all__ = [
     "TestBuyVerdict",
     "Warning",
     "WarningChannel",
+    "WarningTemplate",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",

@@ -18,6 +18,7 @@ from cases.services.records import (
     test_buy_update,
     warning_record,
     warning_record_reply,
+    warning_template_set,
 )
 from cases.services.storefronts import (
     case_storefront_mark_gone,
@@ -55,4 +56,5 @@ __all__ = [
     "test_buy_update",
     "warning_record",
     "warning_record_reply",
+    "warning_template_set",
 ]

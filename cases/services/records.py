@@ -23,8 +23,10 @@ from cases.models import (
     TestBuy,
     TestBuyVerdict,
     Warning,
+    WarningTemplate,
     WebhookEvent,
 )
+from cases.models.letters import LetterKind, LetterLanguage
 from cases.services._common import apply_changes, authorize, full_clean, record, require_aware, snapshot
 from cases.services.webhooks import emit
 from evidence.amazon import validate_asin
@@ -300,3 +302,33 @@ def submission_set_outcome(
             changes={"before": before, "after": after},
         )
     return submission
+
+
+@transaction.atomic
+def warning_template_set(*, team: Any, kind: str, language: str, body: str, actor: Actor) -> WarningTemplate:
+    """Replace the team's wording of a letter (managers). Placeholders such as $asin are filled later."""
+    authorize(actor, team.pk, Role.MANAGER)
+    if kind not in LetterKind.values:
+        raise field_error("kind", f"{kind!r} is not a letter kind.", "invalid_choice")
+    if language not in LetterLanguage.values:
+        raise field_error("language", f"{language!r} is not a letter language.", "invalid_choice")
+    body = body.strip()
+    if not body:
+        raise field_error("body", "The letter is empty.", "required")
+    template, created = WarningTemplate.objects.select_for_update().get_or_create(
+        team=team, kind=kind, language=language, defaults={"body": body}
+    )
+    before = None if created else {"body": template.body}
+    if not created:
+        template.body = body
+        full_clean(template)
+        template.save(update_fields=["body", "updated_at"])
+    record(
+        actor=actor,
+        action="warning_template.set",
+        subject=template,
+        team_id=team.pk,
+        before=before,
+        after={"kind": kind, "language": language, "body": body},
+    )
+    return template

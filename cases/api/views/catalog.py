@@ -16,7 +16,9 @@ from cases.api import serializers as s
 from cases.api.base import ApiViewSet, CursorPage, validated
 from cases.api.filters import StorefrontFilter
 from cases.api.views.cases import IDEMPOTENCY_KEY, IF_MATCH, actor_of
-from cases.models import Brand, IPRight, Storefront, Team
+from cases.letters import DEFAULTS
+from cases.models import Brand, IPRight, Storefront, Team, WarningTemplate
+from cases.models.letters import LetterKind, LetterLanguage
 
 
 def team_for(request: Request, team_id: int | None) -> Team:
@@ -142,3 +144,43 @@ class StorefrontViewSet(ApiViewSet):
             self.check_if_match(s.StorefrontDetailSerializer(storefront).data)
             storefront = services.storefront_update(storefront=storefront, actor=actor_of(request), **data)
         return self.respond(s.StorefrontDetailSerializer(storefront).data)
+
+
+class WarningTemplateViewSet(ApiViewSet):
+    """Each team's wording of the warning letters (managers change them)."""
+
+    serializer_class = s.WarningTemplateSerializer
+    filter_backends: list[Any] = []
+
+    @extend_schema(summary="The letters of your teams: own wording, or the built-in text")
+    def list(self, request: Request) -> Response:
+        rows = []
+        for team in Team.objects.visible_to(request.user):
+            own = {(t.kind, t.language): t.body for t in WarningTemplate.objects.filter(team=team)}
+            for kind in LetterKind.values:
+                for language in LetterLanguage.values:
+                    body = own.get((kind, language))
+                    rows.append(
+                        {
+                            "team": team.pk,
+                            "kind": kind,
+                            "language": language,
+                            "body": body or DEFAULTS[(kind, language)],
+                            "is_default": body is None,
+                        }
+                    )
+        return Response(rows)
+
+    @extend_schema(summary="Set a team's wording of one letter (managers)", request=s.WarningTemplateSerializer)
+    def create(self, request: Request) -> Response:
+        data = validated(s.WarningTemplateSerializer, request.data)
+        team = team_for(request, data.pop("team", None))
+        template = services.warning_template_set(team=team, actor=actor_of(request), **data)
+        body = {
+            "team": team.pk,
+            "kind": template.kind,
+            "language": template.language,
+            "body": template.body,
+            "is_default": False,
+        }
+        return self.respond(body, status=201, etag=False)

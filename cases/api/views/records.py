@@ -8,19 +8,20 @@ from django.conf import settings
 from django.db import transaction
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cases import services
+from cases import letters, services
 from cases.api import serializers as s
 from cases.api.base import ApiViewSet, CursorPage, validated
 from cases.api.errors import PayloadTooLarge
 from cases.api.views.cases import IDEMPOTENCY_KEY, IF_MATCH, actor_of
 from cases.models import Case, Evidence, Storefront, Submission, TestBuy, Warning
+from cases.models.letters import LetterKind, LetterLanguage
 from cases.views import evidence_file_response
 
 # Multipart framing around the file; anything larger than the file limit plus this is refused unread.
@@ -201,6 +202,33 @@ class CaseWarningViewSet(CaseChildViewSet):
         data["storefront"] = self.storefront(data["storefront"])
         warning = services.warning_record(case=self.case(case_pk), actor=actor_of(request), **data)
         return self.respond(s.WarningSerializer(warning).data, status=201)
+
+
+class WarningDraftViewSet(CaseChildViewSet):
+    serializer_class = s.WarningDraftSerializer
+
+    @extend_schema(
+        summary="A warning letter filled from the case, to copy and send; record it when sent",
+        parameters=[
+            OpenApiParameter("storefront", int, required=True),
+            OpenApiParameter("kind", str, enum=LetterKind.values, default=LetterKind.FIRST_WARNING),
+            OpenApiParameter("language", str, enum=LetterLanguage.values, default=LetterLanguage.ENGLISH),
+        ],
+        responses=s.WarningDraftSerializer,
+    )
+    def retrieve(self, request: Request, case_pk: str) -> Response:
+        case = self.case(case_pk)
+        kind = request.query_params.get("kind", LetterKind.FIRST_WARNING)
+        language = request.query_params.get("language", LetterLanguage.ENGLISH)
+        errors = {}
+        if kind not in LetterKind.values:
+            errors["kind"] = [f"Choose one of {', '.join(LetterKind.values)}."]
+        if language not in LetterLanguage.values:
+            errors["language"] = [f"Choose one of {', '.join(LetterLanguage.values)}."]
+        if errors:
+            raise exceptions.ValidationError(errors)
+        storefront = self.storefront(request.query_params.get("storefront", ""))
+        return self.respond(letters.draft(case=case, storefront=storefront, kind=kind, language=language))
 
 
 class CaseSubmissionViewSet(CaseChildViewSet):

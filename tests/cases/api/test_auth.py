@@ -8,7 +8,7 @@ from cases.api.auth import token_hash
 from cases.models import ApiToken
 from cases.services.tokens import api_token_revoke
 from evidence.services import Actor
-from tests.cases.api.conftest import client_for, error_of
+from tests.conftest import client_for, error_of
 
 pytestmark = pytest.mark.django_db
 

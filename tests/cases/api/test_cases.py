@@ -8,7 +8,7 @@ from django.utils import timezone
 from cases import services
 from cases.models import Case
 from evidence.services import Actor
-from tests.cases.api.conftest import error_of
+from tests.conftest import error_of
 from tests.factories import BrandFactory, CaseFactory, attach, manager_of
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@ import pytest
 
 from cases import services
 from evidence.services import Actor
-from tests.cases.api.conftest import error_of
+from tests.conftest import error_of
 from tests.factories import attach, sight
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from cases import services
 from cases.models import Case, DeliveryStatus, Evidence, IdempotencyKey, WebhookDelivery
 from cases.tasks import idempotency_sweep
 from evidence.services import Actor
-from tests.cases.api.conftest import client_for, error_of
+from tests.conftest import client_for, error_of
 from tests.factories import CaseFactory, add_evidence, attach
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from cases.models import Evidence
 from evidence.models import Blob
-from tests.cases.api.conftest import error_of
+from tests.conftest import error_of
 from tests.factories import attach, png_bytes
 
 pytestmark = pytest.mark.django_db

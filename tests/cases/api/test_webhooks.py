@@ -10,7 +10,7 @@ from cases import services
 from cases.models import DeliveryStatus, WebhookDelivery
 from cases.tasks import webhook_deliver, webhook_sweep
 from evidence.services import Actor
-from tests.cases.api.conftest import error_of
+from tests.conftest import error_of
 from tests.factories import attach, sight
 
 pytestmark = pytest.mark.django_db
