@@ -7,6 +7,7 @@ from typing import Any
 
 from cases.models import Case, CaseStorefront, OperatorLink, Storefront, WarningTemplate
 from cases.models.letters import LetterKind, LetterLanguage
+from cases.selectors import primary_ip_right
 from evidence.amazon import MARKETPLACES
 
 DEFAULTS: dict[tuple[str, str], str] = {
@@ -66,6 +67,19 @@ PLACEHOLDERS = (
 )
 
 
+def check_template(body: str) -> list[str]:
+    """Problems with a team's wording: malformed $ signs or unknown placeholders."""
+    template = Template(body)
+    if not template.is_valid():
+        return ["A $ sign is not followed by a placeholder name; write $$ for a dollar sign."]
+    unknown = sorted(set(template.get_identifiers()) - set(PLACEHOLDERS))
+    if unknown:
+        names = ", ".join(f"${name}" for name in unknown)
+        known = ", ".join(f"${name}" for name in PLACEHOLDERS)
+        return [f"Unknown placeholders {names}; use {known}."]
+    return []
+
+
 def template_text(team_id: int, kind: str, language: str) -> str:
     own = WarningTemplate.objects.filter(team_id=team_id, kind=kind, language=language).first()
     return own.body if own is not None else DEFAULTS[(kind, language)]
@@ -82,7 +96,7 @@ def _operator_storefronts(case: Case, storefront: Storefront) -> list[Storefront
 def draft(*, case: Case, storefront: Storefront, kind: str, language: str) -> dict[str, Any]:
     """The letter filled from the case; a value the case lacks shows as [what is missing]."""
     brand = case.brand
-    right = brand.ip_rights.filter(kind="trademark").first() or brand.ip_rights.first()
+    right = primary_ip_right(brand)
     storefronts = _operator_storefronts(case, storefront) if kind == LetterKind.MULTI_ACCOUNT else [storefront]
     values = {
         "asin": case.asin,

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from cases.models import Case, CaseStorefront, Evidence, Sighting, Storefront
+from cases.models import Brand, Case, CaseStorefront, Evidence, IPRight, IPRightStatus, Sighting, Storefront
 from cases.services._common import case_ref
 from evidence.models import AuditEvent
 
@@ -109,3 +109,13 @@ def storefront_linked(*, storefront: Storefront) -> QuerySet[Storefront]:
     """Other storefronts in the same operator group(s)."""
     groups = storefront.operator_links.values("group_id")
     return Storefront.objects.filter(operator_links__group_id__in=groups).exclude(pk=storefront.pk).distinct()
+
+
+def primary_ip_right(brand: Brand) -> IPRight | None:
+    """The right a report or letter cites: a registered trademark, else a registered patent, else any."""
+    rights = list(brand.ip_rights.all())
+    for kind in ("trademark", "patent"):
+        for right in rights:
+            if right.kind == kind and right.status == IPRightStatus.REGISTERED:
+                return right
+    return rights[0] if rights else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import math
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -27,6 +28,8 @@ PRINT_WIDTH = 1600
 # Height of a tile for that width: the shape of the page's image area (about 267 x 180 mm).
 TILE_HEIGHT = 1080
 OVERLAP = 60
+# More pages than this for one image helps nobody: such an image is scaled down to fit.
+MAX_TILES = 40
 THUMB_SIZE = (480, 480)
 JPEG_QUALITY = 82
 
@@ -40,17 +43,23 @@ class TilePlan:
 
 
 def plan_tiles(width: int, height: int) -> TilePlan:
-    """Where to cut an image of this size (pure arithmetic, so tests and the bench can ask)."""
+    """Where to cut an image of this size (pure arithmetic, so tests and the bench can ask).
+
+    Bands are spread evenly, so there is no thin last strip on a page of its own; a band
+    may be up to a tenth taller than ``TILE_HEIGHT`` rather than start another page.
+    """
     scale = min(1.0, PRINT_WIDTH / width)
+    longest = MAX_TILES * (TILE_HEIGHT - OVERLAP) + OVERLAP
+    if height * scale > longest:
+        scale = longest / height
     scaled_w, scaled_h = max(1, round(width * scale)), max(1, round(height * scale))
+    count = max(1, math.ceil((scaled_h - OVERLAP) / (TILE_HEIGHT - OVERLAP) - 0.1))
+    band = math.ceil((scaled_h + (count - 1) * OVERLAP) / count)
     bands = []
-    top = 0
-    while True:
-        bottom = min(top + TILE_HEIGHT, scaled_h)
+    for index in range(count):
+        top = index * (band - OVERLAP)
+        bottom = scaled_h if index == count - 1 else min(top + band, scaled_h)
         bands.append((top, bottom))
-        if bottom >= scaled_h:
-            break
-        top = bottom - OVERLAP
     return TilePlan(scaled_w, scaled_h, tuple(bands))
 
 
@@ -61,6 +70,12 @@ def _open(blob: Blob) -> Image.Image:
             raise ValueError(f"{image.width} x {image.height} px is more than this server decodes")
         image.load()
     image = ImageOps.exif_transpose(image)
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        # Transparent areas print white, as on screen, not black.
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, "white")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
     return image.convert("RGB")
 
 
@@ -83,25 +98,36 @@ def renditions_prepare(*, blob: Blob) -> bool:
     """
     if blob.mime_type not in IMAGE_TYPES:
         return False
-    have = set(Rendition.objects.filter(source=blob).values_list("kind", flat=True))
-    if {RenditionKind.THUMBNAIL, RenditionKind.PRINT_TILE} <= have:
+    have = set(Rendition.objects.filter(source=blob).values_list("kind", "index"))
+    tiles = {index for kind, index in have if kind == RenditionKind.PRINT_TILE}
+    # Complete only when every planned tile exists: a job cut short leaves some, never "done".
+    if (RenditionKind.THUMBNAIL, 0) in have and tiles and tiles == set(range(_planned(blob))):
         return True
     try:
         image = _open(blob)
     except (OSError, ValueError, Image.DecompressionBombError) as error:
         logger.warning("no renditions for %s: %s", blob.sha256, error)
         return False
-    if RenditionKind.THUMBNAIL not in have:
+    if (RenditionKind.THUMBNAIL, 0) not in have:
         thumb = image.copy()
         thumb.thumbnail(THUMB_SIZE)
         _store(thumb, blob, RenditionKind.THUMBNAIL, 0)
-    if RenditionKind.PRINT_TILE not in have:
-        plan = plan_tiles(image.width, image.height)
-        scaled = (
-            image
-            if plan.scaled_width == image.width
-            else image.resize((plan.scaled_width, plan.scaled_height), Image.Resampling.LANCZOS)
-        )
-        for index, (top, bottom) in enumerate(plan.bands):
+    plan = plan_tiles(image.width, image.height)
+    missing = [index for index in range(len(plan.bands)) if index not in tiles]
+    if missing:
+        scaled = image
+        if plan.scaled_width != image.width:
+            scaled = image.resize((plan.scaled_width, plan.scaled_height), Image.Resampling.LANCZOS)
+        for index in missing:
+            top, bottom = plan.bands[index]
             _store(scaled.crop((0, top, plan.scaled_width, bottom)), blob, RenditionKind.PRINT_TILE, index)
     return True
+
+
+def _planned(blob: Blob) -> int:
+    """How many tiles the image needs, read from its header alone (no decoding)."""
+    with evidence_storage().open(blob.storage_name, "rb") as handle, Image.open(handle) as image:
+        width, height = image.size
+        if image.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # turned a quarter by EXIF orientation
+            width, height = height, width
+    return len(plan_tiles(width, height).bands)

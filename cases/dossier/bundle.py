@@ -54,8 +54,8 @@ def bundle_stream(dossier: Dossier) -> Iterator[bytes]:
             "size": e.blob.size,
             "mime_type": e.blob.mime_type,
             "label": e.label,
-            "source_url": e.evidence.source_url if e.evidence else "",
-            "captured_at": e.evidence.captured_at.isoformat() if e.evidence else "",
+            "source_url": e.source_url,
+            "captured_at": e.captured_at.isoformat() if e.captured_at else "",
         }
         for e in exhibits
     ]

@@ -16,11 +16,11 @@ from cases.models import (
     Evidence,
     InfringementLocation,
     IPRight,
-    IPRightStatus,
     OperatorLink,
     Sighting,
     TestBuyVerdict,
 )
+from cases.selectors import primary_ip_right
 from cases.services.records import MAX_ASINS_PER_REPORT
 from evidence.models import Blob, Rendition, RenditionKind
 
@@ -59,6 +59,7 @@ class Exhibit:
     file_name: str
     source_url: str = ""
     captured_at: str = ""
+    captured: dt.datetime | None = None
     captured_by: str = ""
     description: str = ""
     evidence: Evidence | None = None
@@ -107,6 +108,7 @@ def exhibits_of(case: Case) -> list[Exhibit]:
                 file_name=f"exhibit-{number:03d}{_extension(item.blob.mime_type)}",
                 source_url=item.source_url,
                 captured_at=utc(item.captured_at),
+                captured=item.captured_at,
                 captured_by=item.captured_by_label,
                 description=item.description,
                 evidence=item,
@@ -123,6 +125,7 @@ def exhibits_of(case: Case) -> list[Exhibit]:
                 blob=right.certificate,
                 file_name=f"exhibit-{number:03d}{_extension(right.certificate.mime_type)}",
                 captured_at=utc(right.created_at),
+                captured=right.created_at,
                 description=right.certificate_name,
             )
         )
@@ -145,20 +148,15 @@ def attach_tiles(exhibits: list[Exhibit]) -> list[Rendition]:
     return allowed
 
 
-def _primary_right(case: Case) -> IPRight | None:
-    rights = list(case.brand.ip_rights.all())
-    for wanted in (("trademark", IPRightStatus.REGISTERED), ("patent", IPRightStatus.REGISTERED)):
-        for right in rights:
-            if (right.kind, right.status) == wanted:
-                return right
-    return rights[0] if rights else None
-
-
 def form_sheet(case: Case, storefronts: list[dict[str, Any]], test_buys: list[Any]) -> list[FormField]:
     """Every field Amazon's Report Infringement and Report a Violation forms ask, filled from the case."""
     brand = case.brand
-    right = _primary_right(case)
-    locations = [InfringementLocation(value).label for value in case.infringement_locations]
+    right = primary_ip_right(case.brand)
+    locations = [
+        InfringementLocation(value).label
+        for value in case.infringement_locations
+        if value in InfringementLocation.values
+    ]
     asins = sorted({case.asin, *(a for s in case.submissions.all() for a in s.asins)})
     return [
         FormField("Rights owner", brand.rights_owner, "Brand settings: rights owner"),
@@ -240,40 +238,42 @@ def storefront_rows(case: Case) -> list[dict[str, Any]]:
 
 
 def timeline(case: Case) -> list[dict[str, str]]:
-    """First and last sighting per storefront, warnings, test buys, reports and status changes."""
-    events: list[tuple[dt.datetime, str, str]] = []
+    """First and last sighting per storefront, warnings, test buys and reports, oldest first.
+
+    Test buys and reports are known by date only: they sort at the start of their day
+    and show without a time, rather than with an invented 00:00:00.
+    """
+    events: list[tuple[dt.datetime, str, str, bool]] = []
     for link in CaseStorefront.objects.filter(case=case).select_related("storefront"):
         name = link.storefront.name or link.storefront.seller_id
         if link.first_seen:
-            events.append((link.first_seen, "Sighting", f"{name} ({link.storefront.seller_id}) first seen"))
+            events.append((link.first_seen, "Sighting", f"{name} ({link.storefront.seller_id}) first seen", False))
         if link.last_seen and link.last_seen != link.first_seen:
-            events.append((link.last_seen, "Sighting", f"{name} ({link.storefront.seller_id}) last seen"))
+            events.append((link.last_seen, "Sighting", f"{name} ({link.storefront.seller_id}) last seen", False))
     for warning in case.warnings.select_related("storefront"):
-        events.append(
-            (
-                warning.sent_at,
-                "Warning",
-                f"to {warning.storefront.name or warning.storefront.seller_id} via {warning.get_channel_display()}",
-            )
-        )
+        seller = warning.storefront.name or warning.storefront.seller_id
+        events.append((warning.sent_at, "Warning", f"to {seller} via {warning.get_channel_display()}", False))
     for buy in case.test_buys.select_related("storefront"):
-        start = timezone.make_aware(dt.datetime.combine(buy.order_date, dt.time()), dt.UTC)
-        events.append(
-            (start, "Test buy", f"order {buy.order_id} from {buy.storefront.name or buy.storefront.seller_id}")
-        )
+        seller = buy.storefront.name or buy.storefront.seller_id
+        events.append((_day(buy.order_date), "Test buy", f"order {buy.order_id} from {seller}", True))
         if buy.received_date:
-            received = timezone.make_aware(dt.datetime.combine(buy.received_date, dt.time()), dt.UTC)
-            events.append((received, "Test buy", f"order {buy.order_id} received: {buy.get_verdict_display()}"))
+            received = f"order {buy.order_id} received: {buy.get_verdict_display()}"
+            events.append((_day(buy.received_date), "Test buy", received, True))
     for submission in case.submissions.all():
-        day = timezone.make_aware(dt.datetime.combine(submission.submitted_on, dt.time()), dt.UTC)
-        events.append((day, "Report", f"{submission.get_channel_display()} {submission.amazon_ref}".strip()))
+        filed = f"{submission.get_channel_display()} {submission.amazon_ref}".strip()
+        events.append((_day(submission.submitted_on), "Report", filed, True))
         if submission.outcome_on:
-            decided = timezone.make_aware(dt.datetime.combine(submission.outcome_on, dt.time()), dt.UTC)
-            events.append(
-                (decided, "Report", f"Amazon: {submission.get_outcome_display()} {submission.outcome_reason}")
-            )
+            answer = f"Amazon: {submission.get_outcome_display()} {submission.outcome_reason}".strip()
+            events.append((_day(submission.outcome_on), "Report", answer, True))
     events.sort(key=lambda event: event[0])
-    return [{"when": utc(when), "what": what, "detail": detail} for when, what, detail in events]
+    return [
+        {"when": when.strftime("%Y-%m-%d") if date_only else utc(when), "what": what, "detail": detail}
+        for when, what, detail, date_only in events
+    ]
+
+
+def _day(value: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(value, dt.time()), dt.UTC)
 
 
 def dossier_context(dossier: Dossier, exhibits: list[Exhibit]) -> dict[str, Any]:
@@ -283,7 +283,7 @@ def dossier_context(dossier: Dossier, exhibits: list[Exhibit]) -> dict[str, Any]
     exhibit_by_evidence = {e.evidence.pk: e for e in exhibits if e.evidence is not None}
     fields = form_sheet(case, storefronts, test_buys)
     asins = next(f for f in fields if f.label == "ASINs").value
-    right = _primary_right(case)
+    right = primary_ip_right(case.brand)
     return {
         "dossier": dossier,
         "case": case,

@@ -8,13 +8,29 @@ process has no database and no network: it reads exactly the files it is given.
 
 from __future__ import annotations
 
+import ctypes
 import json
+import resource
+import signal
 import sys
 from pathlib import Path
 from typing import Any
 
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+def _limit_self(memory_mb: int, seconds: int) -> None:
+    """Bound this process before WeasyPrint loads, and die with the worker that started it."""
+    memory = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+if __name__ == "__main__" and len(sys.argv) > 3:
+    _limit_self(int(sys.argv[2]), int(sys.argv[3]))
+
+from weasyprint import HTML  # noqa: E402  (imported once the limits hold)
+from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
 
 class ManifestFetcher(URLFetcher):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -46,11 +45,6 @@ def _local_path(name: str, workdir: Path) -> str:
         return str(target)
 
 
-def _limits() -> None:
-    memory = settings.DOSSIER_MEMORY_LIMIT_MB * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-
-
 @contextmanager
 def render_pdf(context: dict[str, Any], tiles: list[Rendition]) -> Iterator[Rendered]:
     """Render the dossier template; yields the PDF, which is deleted after the block."""
@@ -67,12 +61,18 @@ def render_pdf(context: dict[str, Any], tiles: list[Rendition]) -> Iterator[Rend
         (workdir / "manifest.json").write_text(json.dumps(manifest))
         try:
             finished = subprocess.run(  # noqa: S603 - our own module, a path we created
-                [sys.executable, "-m", "cases.dossier.pdfworker", str(workdir)],
+                [
+                    sys.executable,
+                    "-m",
+                    "cases.dossier.pdfworker",
+                    str(workdir),
+                    str(settings.DOSSIER_MEMORY_LIMIT_MB),
+                    str(max(1, int(settings.DOSSIER_TIME_LIMIT_SECONDS))),
+                ],
                 cwd=settings.BASE_DIR,
                 capture_output=True,
                 text=True,
                 timeout=settings.DOSSIER_TIME_LIMIT_SECONDS,
-                preexec_fn=_limits,
                 check=False,
             )
         except subprocess.TimeoutExpired:

@@ -68,6 +68,8 @@ class DossierExhibit(models.Model):
     blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
     label = models.CharField(max_length=200)
     file_name = models.CharField(max_length=255)
+    source_url = models.URLField(max_length=2048, blank=True)
+    captured_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["dossier", "number"]

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
+import tempfile
+import time
 from functools import partial
+from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, transaction
@@ -21,6 +26,12 @@ from evidence.services import Actor, blob_ingest
 
 logger = logging.getLogger(__name__)
 BUILDER = Actor.job("dossier_build")
+# A job that has taken down its worker this many times is failed, not retried forever.
+MAX_ATTEMPTS = 3
+
+
+class _LostClaim(Exception):
+    """Another run owns the job now (it was re-queued while this one was still going)."""
 
 
 @transaction.atomic
@@ -53,23 +64,29 @@ def _progress(dossier_id: int, percent: int, stage: str) -> None:
     Dossier.objects.filter(pk=dossier_id).update(progress=percent, stage=stage)
 
 
-def _claim(dossier_id: int) -> bool:
-    """Queued → running, once: a duplicate message or a second worker finds nothing to do."""
-    return bool(
-        Dossier.objects.filter(pk=dossier_id, status=DossierStatus.QUEUED).update(
-            status=DossierStatus.RUNNING,
-            started_at=timezone.now(),
-            attempts=F("attempts") + 1,
-            progress=1,
-            stage="starting",
-            error="",
-        )
+def _claim(dossier_id: int) -> int | None:
+    """Queued → running, once; returns the attempt number this run owns, or None."""
+    claimed = Dossier.objects.filter(pk=dossier_id, status=DossierStatus.QUEUED).update(
+        status=DossierStatus.RUNNING,
+        started_at=timezone.now(),
+        attempts=F("attempts") + 1,
+        progress=1,
+        stage="starting",
+        error="",
     )
+    if not claimed:
+        return None
+    return int(Dossier.objects.values_list("attempts", flat=True).get(pk=dossier_id))
+
+
+def _owned(dossier_id: int, attempt: int) -> Any:
+    return Dossier.objects.filter(pk=dossier_id, status=DossierStatus.RUNNING, attempts=attempt)
 
 
 def dossier_build(*, dossier_id: int) -> Dossier | None:
     """Build a queued dossier (called by its task). Returns None when there is nothing to do."""
-    if not _claim(dossier_id):
+    attempt = _claim(dossier_id)
+    if attempt is None:
         return None
     dossier = Dossier.objects.select_related("case__brand").get(pk=dossier_id)
     try:
@@ -87,7 +104,7 @@ def dossier_build(*, dossier_id: int) -> Dossier | None:
                 logger.warning("dossier %s refused to load %s", dossier_id, rendered.refused[:5])
             _progress(dossier_id, 90, "storing")
             with blob_ingest(source=rendered.pdf) as pdf:
-                Dossier.objects.filter(pk=dossier_id).update(
+                finished = _owned(dossier_id, attempt).update(
                     status=DossierStatus.DONE,
                     pdf=pdf,
                     pages=rendered.pages,
@@ -95,6 +112,8 @@ def dossier_build(*, dossier_id: int) -> Dossier | None:
                     stage="done",
                     finished_at=timezone.now(),
                 )
+                if not finished:
+                    raise _LostClaim()  # rolls back; the run that owns the job will store its own
                 DossierExhibit.objects.bulk_create(
                     DossierExhibit(
                         dossier_id=dossier_id,
@@ -103,6 +122,8 @@ def dossier_build(*, dossier_id: int) -> Dossier | None:
                         blob=e.blob,
                         label=e.title[:200],
                         file_name=e.file_name,
+                        source_url=e.source_url,
+                        captured_at=e.captured,
                     )
                     for e in exhibits
                 )
@@ -121,12 +142,14 @@ def dossier_build(*, dossier_id: int) -> Dossier | None:
                     },
                 )
                 emit(WebhookEvent.DOSSIER_READY, dossier, team_id=dossier.case.team_id)
+    except _LostClaim:
+        return None
     except OperationalError:
         # The database went away: put the job back for the retry rather than failing it.
-        Dossier.objects.filter(pk=dossier_id).update(status=DossierStatus.QUEUED, stage="waiting to retry")
+        _owned(dossier_id, attempt).update(status=DossierStatus.QUEUED, stage="waiting to retry")
         raise
     except Exception as error:
-        _fail(dossier, error)
+        _fail(dossier, error, attempt)
         if not isinstance(error, RenderError):
             logger.exception("dossier %s failed", dossier_id)
         return Dossier.objects.get(pk=dossier_id)
@@ -134,11 +157,12 @@ def dossier_build(*, dossier_id: int) -> Dossier | None:
 
 
 @transaction.atomic
-def _fail(dossier: Dossier, error: Exception) -> None:
+def _fail(dossier: Dossier, error: Exception, attempt: int | None) -> None:
     reason = str(error) or type(error).__name__
-    Dossier.objects.filter(pk=dossier.pk).update(
-        status=DossierStatus.FAILED, error=reason[:2000], stage="failed", finished_at=timezone.now()
-    )
+    jobs = Dossier.objects.filter(pk=dossier.pk) if attempt is None else _owned(dossier.pk, attempt)
+    if not jobs.update(status=DossierStatus.FAILED, error=reason[:2000], stage="failed", finished_at=timezone.now()):
+        return  # another run owns the job
+
     record(
         actor=BUILDER,
         action="dossier.failed",
@@ -157,6 +181,17 @@ def dossiers_stalled() -> list[int]:
         status=DossierStatus.RUNNING,
         started_at__lt=now - dt.timedelta(seconds=settings.DOSSIER_TIME_LIMIT_SECONDS + 300),
     )
+    for dossier in Dossier.objects.filter(dead, attempts__gte=MAX_ATTEMPTS).select_related("case"):
+        _fail(dossier, RenderError(f"gave up after {dossier.attempts} attempts that never finished"), None)
     stalled = list(Dossier.objects.filter(lost | dead).values_list("pk", flat=True)[:100])
     Dossier.objects.filter(pk__in=stalled, status=DossierStatus.RUNNING).update(status=DossierStatus.QUEUED)
+    _remove_stale_workdirs()
     return stalled
+
+
+def _remove_stale_workdirs() -> None:
+    """Rendering folders left by a worker that was killed (they hold case data)."""
+    cutoff = time.time() - settings.DOSSIER_TIME_LIMIT_SECONDS - 3600
+    for folder in Path(tempfile.gettempdir()).glob("dossier-*"):
+        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)

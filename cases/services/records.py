@@ -315,6 +315,11 @@ def warning_template_set(*, team: Any, kind: str, language: str, body: str, acto
     body = body.strip()
     if not body:
         raise field_error("body", "The letter is empty.", "required")
+    from cases.letters import check_template
+
+    problems = check_template(body)
+    if problems:
+        raise field_error("body", problems[0], "invalid_template")
     template, created = WarningTemplate.objects.select_for_update().get_or_create(
         team=team, kind=kind, language=language, defaults={"body": body}
     )

@@ -98,7 +98,7 @@ def test_dossier_pdf_has_cjk_names_hashes_tiles_and_escaped_hostile_values(case,
         assert item.sha256 in text
     assert HOSTILE in text.replace("\n", "")  # shown as text, not markup
     tiles = len(plan_tiles(1920, 5000).bands)
-    assert tiles == 5
+    assert tiles == 4
     assert text.count(f"Exhibit 1, part {tiles} of {tiles}") == 1
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     assert "Noto-Sans-CJK-SC" in fonts
@@ -196,3 +196,70 @@ def test_build_dossier_command(case, tmp_path, capsys):
     assert hashlib.sha256(out.read_bytes()).hexdigest() == dossier.sha256
     assert dossier.requested_by_job == "manage.py build_dossier"
     assert timezone.now() >= dossier.finished_at
+
+
+def test_tiles_cut_short_are_completed_before_use(case):
+    from evidence.models import Rendition, RenditionKind
+    from evidence.renditions import renditions_prepare
+
+    item = add_evidence(case, data=tall_screenshot(1600, 5000))
+    renditions_prepare(blob=item.blob)
+    planned = len(plan_tiles(1600, 5000).bands)
+    Rendition.objects.filter(source=item.blob, kind=RenditionKind.PRINT_TILE, index__gte=2).delete()
+    assert renditions_prepare(blob=item.blob) is True
+    indexes = set(
+        Rendition.objects.filter(source=item.blob, kind=RenditionKind.PRINT_TILE).values_list("index", flat=True)
+    )
+    assert indexes == set(range(planned))
+
+
+def test_extreme_images_stay_within_bounds():
+    assert len(plan_tiles(1, 150_000_000).bands) == 40
+    assert len(plan_tiles(1600, 1081).bands) == 1, "no page for a thin last strip"
+    bands = plan_tiles(1920, 5000).bands
+    assert bands[-1][1] == 4167
+    assert all(top < bottom for top, bottom in bands)
+
+
+def test_a_build_that_lost_its_claim_stores_nothing(case, monkeypatch):
+    from cases.dossier import render
+
+    real = render.render_pdf
+
+    def requeued_meanwhile(context, tiles):
+        # The sweeper gave the job to another run while this one was rendering.
+        Dossier.objects.filter(pk=context["dossier"].pk).update(attempts=99)
+        return real(context, tiles)
+
+    monkeypatch.setattr("cases.services.dossiers.render_pdf", requeued_meanwhile)
+    dossier = dossier_request(case=case, actor=Actor.job("test"))
+    assert dossier_build(dossier_id=dossier.pk) is None
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.RUNNING
+    assert dossier.pdf is None
+    assert not dossier.exhibits.exists()
+
+
+def test_a_job_that_keeps_dying_is_given_up(case):
+    import datetime as dt
+
+    from cases.services.dossiers import MAX_ATTEMPTS, dossiers_stalled
+
+    dossier = dossier_request(case=case, actor=Actor.job("test"))
+    Dossier.objects.filter(pk=dossier.pk).update(
+        status=DossierStatus.RUNNING, attempts=MAX_ATTEMPTS, started_at=timezone.now() - dt.timedelta(days=1)
+    )
+    assert dossiers_stalled() == []
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.FAILED
+    assert "gave up" in dossier.error
+
+
+def test_timeline_shows_dates_for_date_only_events(case, personas):
+    from cases.dossier.content import timeline
+
+    services.submission_record(
+        case=case, channel="report_infringement", submitted_on=timezone.localdate(), actor=manager_of(personas.team)
+    )
+    report = next(event for event in timeline(case) if event["what"] == "Report")
+    assert report["when"] == timezone.localdate().isoformat()

@@ -84,3 +84,33 @@ def test_draft_copy_and_mark_sent_from_the_case_page(client, case, personas):
     client.post(reverse("cases:warning_send", args=[case.pk]), sent)
     client.post(reverse("cases:warning_send", args=[case.pk]), sent)
     assert Warning.objects.count() == 1, "a second letter within the quiet period is refused"
+
+
+def test_letters_cite_the_registered_mark_not_a_pending_one(personas):
+    brand = BrandFactory(team=personas.team, name="Lumora")
+    actor = manager_of(personas.team)
+    services.ip_right_create(brand=brand, kind="trademark", status="pending", actor=actor)
+    services.ip_right_create(brand=brand, kind="trademark", registration_number="6123456", office="USPTO", actor=actor)
+    case = CaseFactory(brand=brand)
+    text = letters.draft(case=case, storefront=attach(case, 1), kind="first_warning", language="en")["text"]
+    assert "6123456" in text
+
+
+def test_team_wording_with_unknown_placeholders_is_refused(api):
+    response = api.manager.post(
+        "/api/v1/warning-templates/",
+        {"kind": "first_warning", "language": "en", "body": "Hello $storefrontname, stop selling $asin."},
+        format="json",
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]["fields"]["body"][0]
+    assert error["code"] == "invalid_template"
+    assert "$storefrontname" in error["message"]
+    assert (
+        api.manager.post(
+            "/api/v1/warning-templates/",
+            {"kind": "first_warning", "language": "en", "body": "It costs $$5: $asin"},
+            format="json",
+        ).status_code
+        == 201
+    )

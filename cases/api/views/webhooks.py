@@ -29,7 +29,8 @@ class WebhookViewSet(ApiViewSet):
 
     @extend_schema(summary="Webhook endpoints of your teams", responses=s.WebhookEndpointSerializer(many=True))
     def list(self, request: Request) -> Response:
-        return Response(s.WebhookEndpointSerializer(self.visible(WebhookEndpoint), many=True).data)
+        page = self.paginate_queryset(self.visible(WebhookEndpoint))
+        return self.get_paginated_response(s.WebhookEndpointSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Register an HTTPS endpoint (managers); the response shows its signing secret once",

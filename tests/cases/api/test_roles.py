@@ -135,7 +135,7 @@ def test_role_matrix(api, world, persona):
 
 
 def test_webhook_list_is_empty_for_others(api, world):
-    assert api.outsider.get("/api/v1/webhooks/").json() == []
+    assert api.outsider.get("/api/v1/webhooks/").json()["results"] == []
 
 
 def test_schema_validates_as_openapi_3(tmp_path):
