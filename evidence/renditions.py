@@ -128,6 +128,8 @@ def _planned(blob: Blob) -> int:
     """How many tiles the image needs, read from its header alone (no decoding)."""
     with evidence_storage().open(blob.storage_name, "rb") as handle, Image.open(handle) as image:
         width, height = image.size
-        if image.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # turned a quarter by EXIF orientation
+        # Only JPEG, TIFF and WebP carry EXIF in their header; asking a PNG decodes all of it.
+        turned = image.format in {"JPEG", "TIFF", "WEBP"} and image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+        if turned:  # a quarter turn by its EXIF orientation
             width, height = height, width
     return len(plan_tiles(width, height).bands)

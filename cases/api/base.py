@@ -190,6 +190,11 @@ class ApiViewSet(viewsets.GenericViewSet):
         except (ValueError, TypeError, queryset.model.DoesNotExist):
             raise exceptions.NotFound() from None
 
+    def page(self, rows: Any, serializer_class: type[Any]) -> Response:
+        """One cursor page of ``rows`` in the serializer's shape."""
+        page: Any = self.paginate_queryset(rows)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
     def respond(
         self, data: Any, *, status: int = 200, etag: bool = True, headers: dict[str, str] | None = None
     ) -> Response:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
@@ -92,6 +92,33 @@ def apply_changes(
             before[name] = jsonable(current)
             after[name] = jsonable(value)
             setattr(obj, name, value)
+    return before, after
+
+
+def save_changes(
+    obj: models.Model,
+    changes: Mapping[str, Any],
+    *,
+    allowed: Iterable[str],
+    actor: Actor,
+    action: str,
+    team_id: int,
+    case_id: int | None = None,
+    exclude: Iterable[str] = (),
+    check: Callable[[], None] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The update every service makes: apply, validate, save only what changed, audit it.
+
+    Returns (before, after) of the fields that changed; nothing is written when none did.
+    """
+    before, after = apply_changes(obj, changes, allowed=allowed)
+    if after:
+        full_clean(obj, exclude=exclude)
+        if check is not None:
+            check()
+        touched = ["updated_at"] if any(f.name == "updated_at" for f in obj._meta.concrete_fields) else []
+        obj.save(update_fields=[*after, *touched])
+        record(actor=actor, action=action, subject=obj, team_id=team_id, case_id=case_id, before=before, after=after)
     return before, after
 
 

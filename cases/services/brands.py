@@ -6,7 +6,7 @@ from typing import IO, Any
 from django.db import transaction
 
 from cases.models import AuthorizedSeller, Brand, IPRight, Role, Team
-from cases.services._common import apply_changes, authorize, clean_file_name, full_clean, record, snapshot
+from cases.services._common import apply_changes, authorize, clean_file_name, full_clean, record, save_changes, snapshot
 from evidence.amazon import marketplace as find_marketplace
 from evidence.services import Actor, blob_ingest
 
@@ -29,11 +29,7 @@ def brand_create(*, team: Team, name: str, actor: Actor, **details: Any) -> Bran
 def brand_update(*, brand: Brand, actor: Actor, **changes: Any) -> Brand:
     authorize(actor, brand.team_id, Role.MANAGER)
     brand = Brand.objects.select_for_update().get(pk=brand.pk)
-    before, after = apply_changes(brand, changes, allowed=BRAND_FIELDS)
-    if after:
-        full_clean(brand)
-        brand.save(update_fields=[*after, "updated_at"])
-        record(actor=actor, action="brand.updated", subject=brand, team_id=brand.team_id, before=before, after=after)
+    save_changes(brand, changes, allowed=BRAND_FIELDS, actor=actor, action="brand.updated", team_id=brand.team_id)
     return brand
 
 
@@ -107,16 +103,7 @@ def _ip_right_save(right: IPRight, actor: Actor) -> IPRight:
 def ip_right_update(*, right: IPRight, actor: Actor, **changes: Any) -> IPRight:
     authorize(actor, right.brand.team_id, Role.MANAGER)
     right = IPRight.objects.select_for_update().select_related("brand").get(pk=right.pk)
-    before, after = apply_changes(right, changes, allowed=IP_RIGHT_FIELDS)
-    if after:
-        full_clean(right)
-        right.save(update_fields=[*after, "updated_at"])
-        record(
-            actor=actor,
-            action="ip_right.updated",
-            subject=right,
-            team_id=right.brand.team_id,
-            before=before,
-            after=after,
-        )
+    save_changes(
+        right, changes, allowed=IP_RIGHT_FIELDS, actor=actor, action="ip_right.updated", team_id=right.brand.team_id
+    )
     return right

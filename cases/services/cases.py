@@ -18,7 +18,7 @@ from cases.models import (
     WebhookEvent,
 )
 from cases.models.cases import FINISHED_STATUSES
-from cases.services._common import apply_changes, authorize, full_clean, record, snapshot
+from cases.services._common import authorize, full_clean, record, save_changes, snapshot
 from cases.services.webhooks import emit
 from cases.workflow import allowed_transitions, reason_required
 from evidence.amazon import marketplace as find_marketplace
@@ -135,23 +135,19 @@ def case_update(*, case: Case, actor: Actor, **changes: Any) -> Case:
         changes["infringement_locations"] = _check_locations(changes["infringement_locations"])
     if "title" in changes and isinstance(changes["title"], str):
         changes["title"] = changes["title"].strip()
-    before, after = apply_changes(case, changes, allowed=CASE_FIELDS)
-    if not after:
-        return case
-    if "assignee" in after:
-        _check_assignee(case.team_id, case.assignee)
-    full_clean(case, exclude=["reference", "team"])
-    case.save(update_fields=[*after, "updated_at"])
-    record(
+    before, after = save_changes(
+        case,
+        changes,
+        allowed=CASE_FIELDS,
         actor=actor,
         action="case.updated",
-        subject=case,
         team_id=case.team_id,
         case_id=case.pk,
-        before=before,
-        after=after,
+        exclude=["reference", "team"],
+        check=lambda: _check_assignee(case.team_id, case.assignee) if "assignee" in changes else None,
     )
-    emit(WebhookEvent.CASE_UPDATED, case, team_id=case.team_id, changes={"before": before, "after": after})
+    if after:
+        emit(WebhookEvent.CASE_UPDATED, case, team_id=case.team_id, changes={"before": before, "after": after})
     return case
 
 

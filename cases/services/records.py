@@ -27,7 +27,15 @@ from cases.models import (
     WebhookEvent,
 )
 from cases.models.letters import LetterKind, LetterLanguage
-from cases.services._common import apply_changes, authorize, full_clean, record, require_aware, snapshot
+from cases.services._common import (
+    apply_changes,
+    authorize,
+    full_clean,
+    record,
+    require_aware,
+    save_changes,
+    snapshot,
+)
 from cases.services.webhooks import emit
 from evidence.amazon import validate_asin
 from evidence.errors import field_error
@@ -100,20 +108,16 @@ def test_buy_update(*, test_buy: TestBuy, actor: Actor, **changes: Any) -> TestB
     test_buy = TestBuy.objects.select_for_update().select_related("case").get(pk=test_buy.pk)
     if isinstance(changes.get("currency"), str):
         changes["currency"] = changes["currency"].strip().upper()
-    before, after = apply_changes(test_buy, changes, allowed=TEST_BUY_FIELDS)
-    if after:
-        full_clean(test_buy)
-        _check_test_buy(test_buy)
-        test_buy.save(update_fields=[*after, "updated_at"])
-        record(
-            actor=actor,
-            action="test_buy.updated",
-            subject=test_buy,
-            team_id=test_buy.case.team_id,
-            case_id=test_buy.case_id,
-            before=before,
-            after=after,
-        )
+    save_changes(
+        test_buy,
+        changes,
+        allowed=TEST_BUY_FIELDS,
+        actor=actor,
+        action="test_buy.updated",
+        team_id=test_buy.case.team_id,
+        case_id=test_buy.case_id,
+        check=lambda: _check_test_buy(test_buy),
+    )
     return test_buy
 
 
@@ -281,20 +285,17 @@ def submission_set_outcome(
     }
     if amazon_ref is not None:
         changes["amazon_ref"] = amazon_ref.strip()
-    before, after = apply_changes(submission, changes, allowed=(*changes,))
-    _not_future("outcome_on", submission.outcome_on)
+    before, after = save_changes(
+        submission,
+        changes,
+        allowed=changes,
+        actor=actor,
+        action="submission.updated",
+        team_id=submission.case.team_id,
+        case_id=submission.case_id,
+        check=lambda: _not_future("outcome_on", submission.outcome_on),
+    )
     if after:
-        full_clean(submission)
-        submission.save(update_fields=[*after, "updated_at"])
-        record(
-            actor=actor,
-            action="submission.updated",
-            subject=submission,
-            team_id=submission.case.team_id,
-            case_id=submission.case_id,
-            before=before,
-            after=after,
-        )
         emit(
             WebhookEvent.SUBMISSION_UPDATED,
             submission,

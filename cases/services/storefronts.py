@@ -25,7 +25,7 @@ from cases.models import (
     Team,
     WebhookEvent,
 )
-from cases.services._common import apply_changes, authorize, full_clean, record, require_aware, snapshot
+from cases.services._common import authorize, full_clean, record, require_aware, save_changes, snapshot
 from cases.services.webhooks import emit
 from evidence.amazon import marketplace as find_marketplace
 from evidence.errors import field_error
@@ -56,18 +56,14 @@ def _storefront_get_or_create(*, team: Team, marketplace: str, seller_id: str, n
 
 
 def _storefront_change(storefront: Storefront, changes: dict[str, Any], actor: Actor) -> None:
-    before, after = apply_changes(storefront, changes, allowed=PROFILE_FIELDS)
-    if after:
-        full_clean(storefront)
-        storefront.save(update_fields=[*after, "updated_at"])
-        record(
-            actor=actor,
-            action="storefront.updated",
-            subject=storefront,
-            team_id=storefront.team_id,
-            before=before,
-            after=after,
-        )
+    save_changes(
+        storefront,
+        changes,
+        allowed=PROFILE_FIELDS,
+        actor=actor,
+        action="storefront.updated",
+        team_id=storefront.team_id,
+    )
 
 
 @transaction.atomic

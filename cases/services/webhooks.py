@@ -29,7 +29,7 @@ from cases.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from cases.services._common import apply_changes, authorize, record
+from cases.services._common import authorize, record, save_changes
 from evidence.errors import field_error
 from evidence.netguard import ResolutionFailed, UnsafeURL, resolve
 from evidence.services import Actor
@@ -92,17 +92,14 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, actor: Actor, **change
         changes["url"] = _check_url(changes["url"])
     if "events" in changes:
         changes["events"] = _check_events(changes["events"])
-    before, after = apply_changes(endpoint, changes, allowed=("url", "events", "description", "is_active"))
-    if after:
-        endpoint.save(update_fields=[*after, "updated_at"])
-        record(
-            actor=actor,
-            action="webhook.updated",
-            subject=endpoint,
-            team_id=endpoint.team_id,
-            before=before,
-            after=after,
-        )
+    save_changes(
+        endpoint,
+        changes,
+        allowed=("url", "events", "description", "is_active"),
+        actor=actor,
+        action="webhook.updated",
+        team_id=endpoint.team_id,
+    )
     return endpoint
 
 

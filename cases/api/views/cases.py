@@ -60,8 +60,7 @@ class CaseViewSet(ApiViewSet):
     @extend_schema(summary="List cases", responses=s.CaseSerializer(many=True))
     def list(self, request: Request) -> Response:
         rows = self.filter_queryset(selectors.with_counts(self.visible(Case))).values(*s.CASE_ROW)
-        page: Any = self.paginate_queryset(rows)
-        return self.get_paginated_response(s.CaseSerializer(page, many=True).data)
+        return self.page(rows, s.CaseSerializer)
 
     @extend_schema(
         summary="Open a case",
@@ -155,8 +154,7 @@ class ActivityViewSet(ApiViewSet):
     @extend_schema(summary="The audit trail of the case", responses=s.ActivitySerializer(many=True))
     def list(self, request: Request, case_pk: str) -> Response:
         case = self.get_visible(self.visible(Case), case_pk)
-        page = self.paginate_queryset(selectors.case_activity(case=case))
-        return self.get_paginated_response(s.ActivitySerializer(page, many=True).data)
+        return self.page(selectors.case_activity(case=case), s.ActivitySerializer)
 
 
 class CaseStorefrontViewSet(ApiViewSet):
@@ -207,8 +205,7 @@ class SightingViewSet(ApiViewSet):
     def list(self, request: Request, case_pk: str) -> Response:
         case = self.get_visible(self.visible(Case), case_pk)
         sightings = Sighting.objects.filter(case=case).select_related("storefront", "case")
-        page = self.paginate_queryset(sightings)
-        return self.get_paginated_response(s.SightingSerializer(page, many=True).data)
+        return self.page(sightings, s.SightingSerializer)
 
     @extend_schema(
         summary="Record a sighting",

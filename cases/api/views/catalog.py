@@ -122,8 +122,7 @@ class StorefrontViewSet(ApiViewSet):
 
     @extend_schema(summary="Storefronts your teams know", responses=s.StorefrontSerializer(many=True))
     def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.StorefrontSerializer(page, many=True).data)
+        return self.page(self.filter_queryset(self.get_queryset()), s.StorefrontSerializer)
 
     @extend_schema(
         summary="A storefront with its cases, sightings and linked accounts", responses=s.StorefrontDetailSerializer

@@ -61,8 +61,7 @@ class CaseEvidenceViewSet(CaseChildViewSet):
     @extend_schema(summary="Evidence of the case", responses=s.EvidenceSerializer(many=True))
     def list(self, request: Request, case_pk: str) -> Response:
         items = Evidence.objects.filter(case=self.case(case_pk)).select_related("blob", "captured_by", "withdrawn_by")
-        page = self.paginate_queryset(items)
-        return self.get_paginated_response(s.EvidenceSerializer(page, many=True).data)
+        return self.page(items, s.EvidenceSerializer)
 
     @extend_schema(
         summary="Upload evidence (multipart)",

@@ -29,8 +29,7 @@ class WebhookViewSet(ApiViewSet):
 
     @extend_schema(summary="Webhook endpoints of your teams", responses=s.WebhookEndpointSerializer(many=True))
     def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.visible(WebhookEndpoint))
-        return self.get_paginated_response(s.WebhookEndpointSerializer(page, many=True).data)
+        return self.page(self.visible(WebhookEndpoint), s.WebhookEndpointSerializer)
 
     @extend_schema(
         summary="Register an HTTPS endpoint (managers); the response shows its signing secret once",
@@ -81,8 +80,7 @@ class WebhookViewSet(ApiViewSet):
     @extend_schema(summary="Deliveries to the endpoint, newest first", responses=s.WebhookDeliverySerializer(many=True))
     @action(detail=True, methods=["get"])
     def deliveries(self, request: Request, pk: str) -> Response:
-        page = self.paginate_queryset(WebhookDelivery.objects.filter(endpoint=self.endpoint(pk)))
-        return self.get_paginated_response(s.WebhookDeliverySerializer(page, many=True).data)
+        return self.page(WebhookDelivery.objects.filter(endpoint=self.endpoint(pk)), s.WebhookDeliverySerializer)
 
 
 class DeliveryViewSet(ApiViewSet):
