@@ -272,6 +272,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"api": env.string("API_RATE") or "1200/min"},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Wrong tokens a client may send per minute before it is refused with 429.
+API_AUTH_FAILURES_PER_MINUTE = env.integer("API_AUTH_FAILURES_PER_MINUTE", 30, minimum=1)
 SPECTACULAR_SETTINGS = {
     "TITLE": "casemanager API",
     "DESCRIPTION": (

@@ -6,6 +6,8 @@ import datetime as dt
 import hashlib
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
@@ -14,6 +16,7 @@ from cases.models import ApiToken
 
 # last_used_at is written at most this often per token, so reads stay reads.
 _TOUCH_EVERY = dt.timedelta(minutes=1)
+_FAILURE_WINDOW = 60
 
 
 def token_hash(raw: str) -> str:
@@ -41,11 +44,20 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             .first()
         )
         if token is None:
+            self._count_failure(request)
             raise exceptions.AuthenticationFailed("The token is unknown or revoked.")
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
+
+    def _count_failure(self, request: Request) -> None:
+        """Guessing tokens is slowed down: past the limit a client gets 429 for a minute."""
+        client = request.META.get("REMOTE_ADDR", "unknown")
+        key = f"auth-failures:{client}"
+        cache.add(key, 0, timeout=_FAILURE_WINDOW)
+        if cache.incr(key) > settings.API_AUTH_FAILURES_PER_MINUTE:
+            raise exceptions.Throttled(wait=_FAILURE_WINDOW)
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword

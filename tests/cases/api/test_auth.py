@@ -88,3 +88,16 @@ def test_token_page_creates_shows_once_and_revokes(client, personas):
     assert not token.is_active
     client.force_login(personas.outsider)
     assert client.post("/settings/tokens/", {"revoke": token.pk}).status_code == 404
+
+
+def test_guessing_tokens_is_slowed_down(settings, case):
+    settings.API_AUTH_FAILURES_PER_MINUTE = 3
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer cm_guess")
+    assert [client.get("/api/v1/cases/").status_code for _ in range(4)] == [401, 401, 401, 429]
+    assert int(client.get("/api/v1/cases/")["Retry-After"]) > 0
+
+
+def test_sweep_command_runs_every_sweeper(capsys, db):
+    call_command("sweep")
+    assert "re-queued" in capsys.readouterr().out
