@@ -88,6 +88,14 @@ class Env:
             raise ImproperlyConfigured(f"{name}={value!r} must be one of {', '.join(sorted(choices))}")
         return value
 
+    def rate(self, name: str, default: str) -> str:
+        """A request rate such as ``1200/min``: a number, then s, sec, m, min, h, hour, d or day."""
+        value = self._raw(name) or default
+        number, _, period = value.partition("/")
+        if not number.isdigit() or period not in {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}:
+            raise ImproperlyConfigured(f"{name}={value!r} is not a rate such as 1200/min")
+        return value
+
     def timezone(self, name: str, default: str) -> str:
         value = self._raw(name) or default
         try:

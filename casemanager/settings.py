@@ -269,7 +269,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cases.api.errors.handle",
-    "DEFAULT_THROTTLE_RATES": {"api": env.string("API_RATE") or "1200/min"},
+    "DEFAULT_THROTTLE_RATES": {"api": env.rate("API_RATE", "1200/min")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 # Wrong tokens a client may send per minute before it is refused with 429.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Max, Min
@@ -218,8 +219,8 @@ def storefront_rows(case: Case) -> list[dict[str, Any]]:
                 "last_seen": utc(link.last_seen),
                 "state": link.get_state_display(),
                 "sightings": stat.get("count", 0),
-                "price_low": stat.get("low"),
-                "price_high": stat.get("high"),
+                "price_low": _money(stat.get("low")),
+                "price_high": _money(stat.get("high")),
                 "currency": last.currency if last else "",
                 "fulfillment": last.get_fulfillment_display() if last else "",
                 "buy_box": last.buy_box if last else None,
@@ -235,6 +236,11 @@ def storefront_rows(case: Case) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _money(value: Any) -> Decimal | None:
+    """Aggregates come back with the database's full precision; prices show two decimals."""
+    return None if value is None else Decimal(value).quantize(Decimal("0.01"))
 
 
 def timeline(case: Case) -> list[dict[str, str]]:

@@ -41,6 +41,7 @@ def run_manage(*args, env):
         (lambda e: e.url("X", schemes={"redis"}), "http://x", "scheme redis"),
         (lambda e: e.choice("X", "a", {"a", "b"}), "c", "one of a, b"),
         (lambda e: e.timezone("X", "UTC"), "Mars/Olympus", "IANA"),
+        (lambda e: e.rate("X", "1/min"), "abc", "rate"),
     ],
 )
 def test_bad_values_fail_loudly_naming_the_variable(reader, value, message):

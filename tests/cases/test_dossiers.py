@@ -97,6 +97,7 @@ def test_dossier_pdf_has_cjk_names_hashes_tiles_and_escaped_hostile_values(case,
     for item in (screenshot, photo):
         assert item.sha256 in text
     assert HOSTILE in text.replace("\n", "")  # shown as text, not markup
+    assert "9.99 USD" in text, "prices print with two decimals"
     tiles = len(plan_tiles(1920, 5000).bands)
     assert tiles == 4
     assert text.count(f"Exhibit 1, part {tiles} of {tiles}") == 1

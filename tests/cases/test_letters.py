@@ -114,3 +114,9 @@ def test_team_wording_with_unknown_placeholders_is_refused(api):
         ).status_code
         == 201
     )
+
+
+def test_draft_without_a_storefront_is_a_field_error(api, case):
+    response = api.agent.get(f"/api/v1/cases/{case.pk}/warnings/draft/")
+    assert response.status_code == 400
+    assert "storefront" in response.json()["error"]["fields"]

@@ -224,6 +224,8 @@ class WarningDraftViewSet(CaseChildViewSet):
             errors["kind"] = [f"Choose one of {', '.join(LetterKind.values)}."]
         if language not in LetterLanguage.values:
             errors["language"] = [f"Choose one of {', '.join(LetterLanguage.values)}."]
+        if not request.query_params.get("storefront"):
+            errors["storefront"] = ["Give the storefront's ID."]
         if errors:
             raise exceptions.ValidationError(errors)
         storefront = self.storefront(request.query_params.get("storefront", ""))
