@@ -33,3 +33,26 @@ def test_a_worker_delivers_a_signed_webhook_after_commit(personas, receiver: Rec
     )
     assert delivery.response_status == 200
     assert delivery.attempts == 1
+
+
+def test_a_worker_builds_a_requested_dossier(personas, celery_worker):
+    from cases.models import Dossier, DossierStatus
+    from evidence.models import Rendition
+    from tests.cases.test_dossiers import tall_screenshot
+    from tests.conftest import client_for
+    from tests.factories import add_evidence, attach
+
+    case = CaseFactory(brand=BrandFactory(team=personas.team), asin="B0WORKER02")
+    attach(case, 1, name="深圳市好运来贸易有限公司")
+    item = add_evidence(case, data=tall_screenshot(1200, 3000))
+    eventually(lambda: Rendition.objects.filter(source=item.blob).exists(), what="the worker to make print tiles")
+    queued = client_for(personas.agent).post(f"/api/v1/cases/{case.pk}/dossiers/")
+    assert queued.status_code == 202
+    dossier = eventually(
+        lambda: Dossier.objects.filter(pk=queued.json()["id"], status=DossierStatus.DONE).first(),
+        timeout=120,
+        what="the worker to build the dossier",
+    )
+    assert dossier.progress == 100
+    assert dossier.pages > 3
+    assert list(dossier.exhibits.values_list("blob_id", flat=True)) == [item.blob_id]
