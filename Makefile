@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test setup setup-dev lint typecheck migrations-check pytest serve demo bench clean
+.PHONY: run test setup setup-dev lint typecheck migrations-check pytest bench messages clean
 
 run: setup
 	$(BIN)/python manage.py migrate --noinput
@@ -53,6 +53,10 @@ bench: setup-dev
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/dossier.py
+
+messages: setup-dev
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore ".venv/*" --ignore "var/*" --ignore "bench/*" --ignore "tests/*"
+	msgfmt -o locale/zh_Hans/LC_MESSAGES/django.mo locale/zh_Hans/LC_MESSAGES/django.po
 
 clean:
 	rm -rf $(VENV) .stamp-* .mypy_cache .ruff_cache .pytest_cache

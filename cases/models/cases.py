@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from cases.models.brands import Brand
 from cases.models.scoping import TeamScoped, TeamScopedQuerySet
@@ -17,24 +18,24 @@ from evidence.amazon import (
 
 
 class CaseStatus(models.TextChoices):
-    NEW = "new", "New"
-    INVESTIGATING = "investigating", "Investigating"
-    WARNED = "warned", "Warned"
-    TEST_BUY = "test_buy", "Test buy"
-    REPORTED = "reported", "Reported"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
-    REOPENED = "reopened", "Reopened"
+    NEW = "new", _("New")
+    INVESTIGATING = "investigating", _("Investigating")
+    WARNED = "warned", _("Warned")
+    TEST_BUY = "test_buy", _("Test buy")
+    REPORTED = "reported", _("Reported")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    REOPENED = "reopened", _("Reopened")
 
 
 FINISHED_STATUSES = (CaseStatus.RESOLVED, CaseStatus.CLOSED)
 
 
 class CasePriority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
 
 
 class InfringementLocation(models.TextChoices):

@@ -145,3 +145,27 @@ def test_case_page_builds_and_serves_dossiers(client, personas, case, django_cap
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
     client.force_login(personas.outsider)
     assert client.get(reverse("cases:dossier_file", args=[case.pk, dossier.pk, "bundle"])).status_code == 404
+
+
+def test_chinese_follows_the_browser_until_the_user_picks(client, personas, case):
+    client.force_login(personas.viewer)
+    chinese = client.get(reverse("cases:case_list"), HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
+    assert "案件" in chinese
+    assert "新建" in chinese, "status labels are translated too"
+    assert 'lang="zh-hans"' in chinese
+    client.post(reverse("set_language"), {"language": "en", "next": "/cases/"})
+    english = client.get(reverse("cases:case_list"), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "Cases" in english
+    assert "案件" not in english
+
+
+def test_every_interface_string_has_a_chinese_translation():
+    import subprocess
+    from pathlib import Path
+
+    catalogue = Path(__file__).resolve().parents[2] / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+    entries = catalogue.read_text(encoding="utf-8").split("\n\n")[1:]
+    untranslated = [entry for entry in entries if entry.rstrip().endswith('msgstr ""') and "msgid" in entry]
+    assert untranslated == []
+    compiled = subprocess.run(["msgfmt", "-o", "-", str(catalogue)], capture_output=True, check=True).stdout
+    assert catalogue.with_suffix(".mo").read_bytes() == compiled, "run make messages to compile the catalogue"
