@@ -176,9 +176,16 @@ class ApiViewSet(viewsets.GenericViewSet):
     def visible(self, model: type[models.Model]) -> models.QuerySet[Any]:
         return model.objects.visible_to(self.request.user)  # type: ignore[attr-defined]
 
-    def locked(self, queryset: models.QuerySet[Any], pk: Any) -> Any:
-        """The visible row, locked until the surrounding transaction ends (If-Match checks need it)."""
-        return self.get_visible(queryset.select_for_update(of=("self",)), pk)
+    def locked(self, queryset: models.QuerySet[Any], pk: Any, *, shape: type[Any] | None = None) -> Any:
+        """The visible row, locked until the surrounding transaction ends.
+
+        With ``shape`` (the serializer its ETag is computed from), the client's If-Match
+        is checked against the locked row, so no concurrent write can slip in between.
+        """
+        row = self.get_visible(queryset.select_for_update(of=("self",)), pk)
+        if shape is not None:
+            self.check_if_match(shape(row).data)
+        return row
 
     def get_visible(self, queryset: models.QuerySet[Any], pk: Any) -> Any:
         """The row with ``pk`` if the caller may see it; 404 otherwise, never 403."""

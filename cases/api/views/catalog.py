@@ -74,8 +74,7 @@ class BrandViewSet(ApiViewSet):
         data = validated(s.BrandUpdateSerializer, request.data)
         data.pop("team", None)
         with transaction.atomic():
-            brand: Brand = self.locked(self.visible(Brand), pk)
-            self.check_if_match(s.BrandSerializer(brand).data)
+            brand: Brand = self.locked(self.visible(Brand), pk, shape=s.BrandSerializer)
             brand = services.brand_update(brand=brand, actor=actor_of(request), **data)
         return self.respond(s.BrandSerializer(brand).data)
 
@@ -139,8 +138,7 @@ class StorefrontViewSet(ApiViewSet):
     def partial_update(self, request: Request, pk: str) -> Response:
         data = validated(s.StorefrontUpdateSerializer, request.data)
         with transaction.atomic():
-            storefront: Storefront = self.locked(self.get_queryset(), pk)
-            self.check_if_match(s.StorefrontDetailSerializer(storefront).data)
+            storefront: Storefront = self.locked(self.get_queryset(), pk, shape=s.StorefrontDetailSerializer)
             storefront = services.storefront_update(storefront=storefront, actor=actor_of(request), **data)
         return self.respond(s.StorefrontDetailSerializer(storefront).data)
 

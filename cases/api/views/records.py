@@ -169,8 +169,7 @@ class TestBuyViewSet(ApiViewSet):
         actor = actor_of(request)
         # One transaction: a bad photo leaves the verdict and notes as they were.
         with transaction.atomic():
-            test_buy: TestBuy = self.locked(self.visible(TestBuy), pk)
-            self.check_if_match(s.TestBuySerializer(test_buy).data)
+            test_buy: TestBuy = self.locked(self.visible(TestBuy), pk, shape=s.TestBuySerializer)
             photos = []
             for photo_id in photo_ids:
                 photo = self.visible(Evidence).filter(pk=photo_id, case=test_buy.case_id).first()
@@ -271,8 +270,7 @@ class SubmissionViewSet(ApiViewSet):
     def partial_update(self, request: Request, pk: str) -> Response:
         data = validated(s.SubmissionOutcomeSerializer, request.data)
         with transaction.atomic():
-            submission: Submission = self.locked(self.visible(Submission), pk)
-            self.check_if_match(s.SubmissionSerializer(submission).data)
+            submission: Submission = self.locked(self.visible(Submission), pk, shape=s.SubmissionSerializer)
             submission = services.submission_set_outcome(
                 submission=submission,
                 outcome=data["outcome"],

@@ -67,8 +67,9 @@ class WebhookViewSet(ApiViewSet):
     def partial_update(self, request: Request, pk: str) -> Response:
         data = validated(s.WebhookUpdateSerializer, request.data)
         with transaction.atomic():
-            endpoint: WebhookEndpoint = self.locked(self.visible(WebhookEndpoint), pk)
-            self.check_if_match(s.WebhookEndpointSerializer(endpoint).data)
+            endpoint: WebhookEndpoint = self.locked(
+                self.visible(WebhookEndpoint), pk, shape=s.WebhookEndpointSerializer
+            )
             endpoint = webhooks.webhook_endpoint_update(endpoint=endpoint, actor=actor_of(request), **data)
         return self.respond(s.WebhookEndpointSerializer(endpoint).data)
 
