@@ -5,9 +5,9 @@ from __future__ import annotations
 from string import Template
 from typing import Any
 
-from cases.models import Case, CaseStorefront, OperatorLink, Storefront, WarningTemplate
+from cases.models import Case, CaseStorefront, Storefront, WarningTemplate
 from cases.models.letters import LetterKind, LetterLanguage
-from cases.selectors import primary_ip_right
+from cases.selectors import operator_links_of, primary_ip_right
 from evidence.amazon import MARKETPLACES
 
 DEFAULTS: dict[tuple[str, str], str] = {
@@ -87,8 +87,7 @@ def template_text(team_id: int, kind: str, language: str) -> str:
 
 def _operator_storefronts(case: Case, storefront: Storefront) -> list[Storefront]:
     """The storefront and those linked to it as one operator that appear on this case."""
-    groups = OperatorLink.objects.filter(storefront=storefront).values("group_id")
-    linked = set(OperatorLink.objects.filter(group_id__in=groups).values_list("storefront_id", flat=True))
+    linked = {link.storefront_id for link in operator_links_of(storefront=storefront)}
     on_case = CaseStorefront.objects.filter(case=case).select_related("storefront").order_by("first_seen", "id")
     return [link.storefront for link in on_case if link.storefront_id in linked | {storefront.pk}]
 

@@ -7,7 +7,17 @@ from typing import Any
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from cases.models import Brand, Case, CaseStorefront, Evidence, IPRight, IPRightStatus, Sighting, Storefront
+from cases.models import (
+    Brand,
+    Case,
+    CaseStorefront,
+    Evidence,
+    IPRight,
+    IPRightStatus,
+    OperatorLink,
+    Sighting,
+    Storefront,
+)
 from cases.services._common import case_ref
 from evidence.models import AuditEvent
 
@@ -105,10 +115,14 @@ def case_activity(*, case: Case) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(ref=case_ref(case.pk)).order_by("-created_at", "-seq")
 
 
-def storefront_linked(*, storefront: Storefront) -> QuerySet[Storefront]:
-    """Other storefronts in the same operator group(s)."""
-    groups = storefront.operator_links.values("group_id")
-    return Storefront.objects.filter(operator_links__group_id__in=groups).exclude(pk=storefront.pk).distinct()
+def operator_links_of(*, storefront: Storefront) -> QuerySet[OperatorLink]:
+    """The links of the other storefronts run by the same operator, with the reason of each."""
+    groups = OperatorLink.objects.filter(storefront=storefront).values("group_id")
+    return (
+        OperatorLink.objects.filter(group_id__in=groups)
+        .exclude(storefront=storefront)
+        .select_related("group", "storefront")
+    )
 
 
 def primary_ip_right(brand: Brand) -> IPRight | None:

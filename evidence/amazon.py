@@ -69,15 +69,6 @@ def marketplace(code: str) -> Marketplace:
     return found
 
 
-def validate_marketplace(code: str) -> None:
-    if code not in MARKETPLACES:
-        raise ValidationError(
-            "%(value)s is not an Amazon marketplace code (e.g. US, DE, JP).",
-            code="invalid_marketplace",
-            params={"value": code},
-        )
-
-
 def validate_asin(value: str) -> None:
     if not ASIN_RE.match(value):
         raise ValidationError(

@@ -93,13 +93,6 @@ def from_django(error: DjangoValidationError) -> exceptions.ValidationError:
     return exceptions.ValidationError(detail)
 
 
-def _first_code(fields: dict[str, Any]) -> str | None:
-    for errors in fields.values():
-        if isinstance(errors, list) and errors and isinstance(errors[0], dict) and "code" in errors[0]:
-            return str(errors[0]["code"])
-    return None
-
-
 def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         codes = [e.code for e in getattr(exc, "error_dict", {}).get("file", [])]

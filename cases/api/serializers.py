@@ -40,6 +40,7 @@ from cases.models import (
     WebhookEvent,
 )
 from cases.models.letters import LetterKind, LetterLanguage
+from cases.selectors import operator_links_of
 from cases.workflow import allowed_transitions
 from evidence.models import AuditEvent
 
@@ -339,13 +340,7 @@ class StorefrontDetailSerializer(StorefrontSerializer):
 
     @extend_schema_field(LinkedAccountSerializer(many=True))
     def get_linked_accounts(self, storefront: Storefront) -> Any:
-        groups = storefront.operator_links.values("group_id")
-        links = (
-            OperatorLink.objects.filter(group_id__in=groups)
-            .exclude(storefront=storefront)
-            .select_related("group", "storefront")
-        )
-        return LinkedAccountSerializer(links, many=True).data
+        return LinkedAccountSerializer(operator_links_of(storefront=storefront), many=True).data
 
 
 class EvidenceSerializer(serializers.ModelSerializer[Evidence]):

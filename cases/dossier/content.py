@@ -17,11 +17,10 @@ from cases.models import (
     Evidence,
     InfringementLocation,
     IPRight,
-    OperatorLink,
     Sighting,
     TestBuyVerdict,
 )
-from cases.selectors import primary_ip_right
+from cases.selectors import operator_links_of, primary_ip_right
 from cases.services.records import MAX_ASINS_PER_REPORT
 from evidence.models import Blob, Rendition, RenditionKind
 
@@ -204,10 +203,7 @@ def storefront_rows(case: Case) -> list[dict[str, Any]]:
         storefront = link.storefront
         stat: Any = stats.get(storefront.pk, {})
         last = latest.get(storefront.pk)
-        groups = OperatorLink.objects.filter(storefront=storefront).values("group_id")
-        linked = (
-            OperatorLink.objects.filter(group_id__in=groups).exclude(storefront=storefront).select_related("storefront")
-        )
+        linked = operator_links_of(storefront=storefront)
         rows.append(
             {
                 "seller_id": storefront.seller_id,

@@ -105,10 +105,6 @@ class Case(TeamScoped):
     def __str__(self) -> str:
         return f"{self.reference} {self.asin} ({self.marketplace})"
 
-    @property
-    def is_open(self) -> bool:
-        return self.status not in FINISHED_STATUSES
-
 
 class Storefront(TeamScoped):
     """A seller account as one team knows it."""
