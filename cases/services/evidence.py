@@ -14,6 +14,7 @@ from cases.models import Case, Evidence, EvidenceKind, Role, Storefront, Webhook
 from cases.services._common import authorize, clean_file_name, record, require_aware, snapshot
 from cases.services.webhooks import emit
 from evidence.errors import field_error
+from evidence.renditions import IMAGE_TYPES
 from evidence.services import Actor, blob_ingest
 from evidence.tasks import blob_renditions
 
@@ -80,8 +81,9 @@ def evidence_ingest(
         after["mime_type"] = blob.mime_type
         record(actor=actor, action="evidence.added", subject=item, team_id=case.team_id, case_id=case.pk, after=after)
         emit(WebhookEvent.EVIDENCE_ADDED, item, team_id=case.team_id)
-        # Thumbnails and print tiles are made once per hash, off the request, after commit.
-        transaction.on_commit(partial(blob_renditions.delay, blob.sha256))
+        if blob.mime_type in IMAGE_TYPES:
+            # Thumbnails and print tiles are made once per hash, off the request, after commit.
+            transaction.on_commit(partial(blob_renditions.delay, blob.sha256))
     return item
 
 

@@ -116,10 +116,22 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: Actor) -> None:
     endpoint.delete()
 
 
-def emit(event_type: WebhookEvent, obj: models.Model, *, team_id: int, changes: dict[str, Any] | None = None) -> None:
-    """Queue ``event_type`` with ``obj`` as the API shows it (and what changed, for updates)."""
-    from cases.api import serializers as s
+def emit(
+    event_type: WebhookEvent, obj: models.Model, *, team_id: int, changes: dict[str, Any] | None = None
+) -> list[WebhookDelivery]:
+    """Queue ``event_type`` for every active endpoint of the team that wants it.
 
+    The body carries ``obj`` as the API shows it (and what changed, for updates); it is
+    only built when some endpoint listens, since every write of a case passes here. Runs
+    inside the service's transaction: the deliveries commit with the change and are sent
+    only after commit, so a rolled-back change never reaches a receiver.
+    """
+    from cases.api import serializers as s
+    from cases.tasks import webhook_deliver
+
+    endpoints = [e for e in WebhookEndpoint.objects.filter(team_id=team_id, is_active=True) if event_type in e.events]
+    if not endpoints:
+        return []
     shapes: dict[type[models.Model], Any] = {
         Case: s.CaseSerializer,
         CaseStorefront: s.CaseStorefrontSerializer,
@@ -128,34 +140,15 @@ def emit(event_type: WebhookEvent, obj: models.Model, *, team_id: int, changes: 
         Submission: s.SubmissionSerializer,
         Dossier: s.DossierSerializer,
     }
-    data = {"object": shapes[type(obj)](obj).data}
+    data: dict[str, Any] = {"object": shapes[type(obj)](obj).data}
     if changes is not None:
         data["changes"] = changes
-    webhook_emit(team_id=team_id, event_type=event_type, data=data)
-
-
-def webhook_emit(*, team_id: int, event_type: WebhookEvent, data: dict[str, Any]) -> list[WebhookDelivery]:
-    """Queue ``event_type`` for every active endpoint of the team that wants it.
-
-    Runs inside the service's transaction: the deliveries commit with the change and are
-    sent only after commit, so a rolled-back change never reaches a receiver.
-    """
-    from cases.tasks import webhook_deliver
-
-    endpoints = [e for e in WebhookEndpoint.objects.filter(team_id=team_id, is_active=True) if event_type in e.events]
-    if not endpoints:
-        return []
+    body = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
     now = timezone.now()
     deliveries = []
     for endpoint in endpoints:
         event_id = uuid.uuid4()
-        payload = {
-            "id": str(event_id),
-            "type": str(event_type),
-            "created_at": now.isoformat(),
-            "team": team_id,
-            **json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
-        }
+        payload = {"id": str(event_id), "type": str(event_type), "created_at": now.isoformat(), "team": team_id, **body}
         deliveries.append(WebhookDelivery(endpoint=endpoint, event_id=event_id, event_type=event_type, payload=payload))
     created = WebhookDelivery.objects.bulk_create(deliveries)
     for delivery in created:
