@@ -87,11 +87,13 @@ def webhook_deliver(delivery_id: int) -> None:
         if timezone.now() - delivery.created_at >= RETRY_WINDOW:
             update.update(status=DeliveryStatus.FAILED, next_attempt_at=None)
         else:
-            delay = retry_delay(delivery.attempts)
-            update["next_attempt_at"] = timezone.now() + delay
-            if not settings.CELERY_TASK_ALWAYS_EAGER:  # in-process mode leaves retries to the sweeper
-                webhook_deliver.apply_async((delivery_id,), countdown=delay.total_seconds())
+            update["next_attempt_at"] = timezone.now() + retry_delay(delivery.attempts)
     WebhookDelivery.objects.filter(pk=delivery_id).update(**update)
+    # The next try is scheduled only once its time is written, so it never finds itself early.
+    due = update.get("next_attempt_at")
+    # In-process mode leaves retries to the sweeper.
+    if isinstance(due, dt.datetime) and not settings.CELERY_TASK_ALWAYS_EAGER:
+        webhook_deliver.apply_async((delivery_id,), eta=due)
 
 
 @shared_task(soft_time_limit=60, time_limit=90)

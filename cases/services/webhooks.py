@@ -59,17 +59,25 @@ def _check_events(events: Any) -> list[str]:
     return sorted(set(events))
 
 
-@transaction.atomic
 def webhook_endpoint_create(
     *, team: Team, url: str, events: list[str], actor: Actor, description: str = ""
 ) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint; returns it with its signing secret, shown this once."""
     authorize(actor, team.pk, Role.MANAGER)
+    # Checked before the transaction: resolving the host is network I/O.
+    url, events = _check_url(url), _check_events(events)
+    with transaction.atomic():
+        return _endpoint_create(team=team, url=url, events=events, actor=actor, description=description)
+
+
+def _endpoint_create(
+    *, team: Team, url: str, events: list[str], actor: Actor, description: str
+) -> tuple[WebhookEndpoint, str]:
     secret = f"whsec_{secrets.token_urlsafe(32)}"
     endpoint = WebhookEndpoint.objects.create(
         team=team,
-        url=_check_url(url),
-        events=_check_events(events),
+        url=url,
+        events=events,
         description=description.strip()[:200],
         secret=secret,
         created_by=actor.user if actor.is_user else None,
@@ -84,14 +92,19 @@ def webhook_endpoint_create(
     return endpoint, secret
 
 
-@transaction.atomic
 def webhook_endpoint_update(*, endpoint: WebhookEndpoint, actor: Actor, **changes: Any) -> WebhookEndpoint:
     authorize(actor, endpoint.team_id, Role.MANAGER)
-    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    # Checked before the row is locked: resolving the host is network I/O.
     if "url" in changes:
         changes["url"] = _check_url(changes["url"])
     if "events" in changes:
         changes["events"] = _check_events(changes["events"])
+    with transaction.atomic():
+        return _endpoint_update(endpoint=endpoint, actor=actor, changes=changes)
+
+
+def _endpoint_update(*, endpoint: WebhookEndpoint, actor: Actor, changes: dict[str, Any]) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     save_changes(
         endpoint,
         changes,
