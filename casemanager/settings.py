@@ -10,10 +10,13 @@ Two shapes of deployment:
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from casemanager.env import env
@@ -230,6 +233,8 @@ EMAIL_HOST_USER = env.string("EMAIL_HOST_USER") or ""
 EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD") or ""
 EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", default=True)
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL") or "casemanager@localhost"
+# Where people reach the app: links in e-mails point here.
+SITE_URL = env.url("SITE_URL", schemes={"http", "https"}) or "http://127.0.0.1:8000"
 
 LOGGING = {
     "version": 1,
@@ -251,11 +256,49 @@ WARNING_QUIET_HOURS = env.integer("WARNING_QUIET_HOURS", 72, minimum=1)
 ALLOW_PRIVATE_URLS = env.boolean("ALLOW_PRIVATE_URLS", default=False)
 WEBHOOK_TIMEOUT_SECONDS = env.integer("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 
+# --- Evidence collection ----------------------------------------------------------------
+# SP-API secrets are sealed in the database with these Fernet keys (the first seals;
+# give several, comma-separated, to rotate).
+if DEBUG:
+    _derived = base64.urlsafe_b64encode(hashlib.sha256(f"credentials:{SECRET_KEY}".encode()).digest()).decode()
+    CREDENTIALS_KEYS = env.strings("CREDENTIALS_KEY", [_derived])
+else:
+    env.required("CREDENTIALS_KEY", "production settings need the Fernet key that seals SP-API credentials")
+    CREDENTIALS_KEYS = env.strings("CREDENTIALS_KEY", [])
+for _key in CREDENTIALS_KEYS:
+    try:
+        Fernet(_key.encode())
+    except ValueError:
+        raise ImproperlyConfigured(
+            "CREDENTIALS_KEY must hold Fernet keys (32 url-safe base64 bytes), e.g. from "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        ) from None
+# Stand-ins for Amazon in tests and local development; unset, Amazon's own hosts are used.
+SPAPI_ENDPOINT = env.url("SPAPI_ENDPOINT", schemes={"http", "https"})
+SPAPI_LWA_URL = env.url("SPAPI_LWA_URL", schemes={"http", "https"})
+# The SQS queue Amazon delivers ANY_OFFER_CHANGED notifications to (credentials come from
+# boto3's usual AWS_* variables); unset, notifications arrive only over HTTPS.
+SPAPI_SQS_QUEUE_URL = env.url("SPAPI_SQS_QUEUE_URL", schemes={"http", "https"})
+SPAPI_SQS_ENDPOINT_URL = env.url("SPAPI_SQS_ENDPOINT_URL", schemes={"http", "https"})
+SPAPI_SQS_REGION = env.string("SPAPI_SQS_REGION") or "us-east-1"
+WATCH_INTERVAL_MINUTES = env.integer("WATCH_INTERVAL_MINUTES", 60, minimum=5)
+CHROMIUM_PATH = env.string("CHROMIUM_PATH") or "/usr/bin/chromium"
+CAPTURE_TIMEOUT_SECONDS = env.integer("CAPTURE_TIMEOUT_SECONDS", 45, minimum=5)
+CAPTURE_MAX_BYTES = env.integer("CAPTURE_MAX_BYTES", 50 * 1024 * 1024, minimum=1024 * 1024)
+# After a report is filed, its storefronts are checked again after these many days.
+RECHECK_DAYS = [int(day) for day in env.strings("RECHECK_DAYS", ["1", "3", "7"]) if day.isdigit()]
+
 CELERY_BEAT_SCHEDULE = {
     "webhook-sweep": {"task": "cases.tasks.webhook_sweep", "schedule": 60.0},
     "dossier-sweep": {"task": "cases.tasks.dossier_sweep", "schedule": 60.0},
     "idempotency-sweep": {"task": "cases.tasks.idempotency_sweep", "schedule": 3600.0},
+    "watch-due": {"task": "cases.tasks.watch_due", "schedule": 60.0},
+    "offer-notification-sweep": {"task": "cases.tasks.offer_notification_sweep", "schedule": 60.0},
+    "capture-sweep": {"task": "cases.tasks.capture_sweep", "schedule": 60.0},
+    "recheck-due": {"task": "cases.tasks.recheck_due", "schedule": 300.0},
 }
+if SPAPI_SQS_QUEUE_URL:
+    CELERY_BEAT_SCHEDULE["sqs-consume"] = {"task": "cases.tasks.sqs_consume", "schedule": 20.0}
 
 # --- REST API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -309,5 +352,8 @@ SPECTACULAR_SETTINGS = {
         "TestBuyVerdictEnum": "cases.models.records.TestBuyVerdict",
         "LetterKindEnum": "cases.models.letters.LetterKind",
         "LetterLanguageEnum": "cases.models.letters.LetterLanguage",
+        "CaptureKindEnum": "cases.models.captures.CaptureKind",
+        "JobStatusEnum": "cases.models.captures.JobStatus",
+        "SpApiRegionEnum": "cases.models.watch.SpApiRegion",
     },
 }

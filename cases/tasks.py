@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import secrets
+import smtplib
+import time
 
 import urllib3
-from celery import shared_task
+from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import OperationalError, models
@@ -22,6 +25,9 @@ from cases.services.webhooks import (
     sign,
 )
 from evidence import netguard
+from evidence.capture import CaptureFailed
+from evidence.ratelimit import RateLimited
+from evidence.spapi import Throttled, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -139,3 +145,205 @@ def idempotency_sweep() -> int:
 
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - IDEMPOTENCY_TTL).delete()
     return deleted
+
+
+# --- Evidence collection ------------------------------------------------------------------
+
+
+@shared_task(
+    autoretry_for=(OperationalError, smtplib.SMTPException, OSError),
+    retry_backoff=60,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=90,
+    time_limit=120,
+)
+def notifications_email(notification_ids: list[int]) -> int:
+    """E-mail in-app notifications to members who have an address; each is sent once."""
+    from cases.services.notifications import notifications_send_email
+
+    return notifications_send_email(ids=notification_ids)
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=90,
+    time_limit=120,
+)
+def operator_links_detect_task(storefront_id: int) -> None:
+    from cases.models import Storefront
+    from cases.services.detection import operator_links_detect
+
+    storefront = Storefront.objects.filter(pk=storefront_id).first()
+    if storefront is not None:
+        operator_links_detect(storefront=storefront)
+
+
+def _retry_later(task: Task, error: Exception, *, base: int, cap: int = 3600) -> None:
+    """Retry a transient failure with exponential backoff and jitter.
+
+    In the in-process mode a retry would run at once, inside the request that queued the
+    task; there the job stays pending in its row and the next sweep takes it up.
+    """
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        logger.warning("%s failed (%s); the next sweep retries it", task.name, error)
+        return
+    delay = min(base * 2**task.request.retries, cap)
+    countdown = delay + secrets.randbelow(max(delay // 5, 1) + 1)
+    raise task.retry(exc=error, countdown=countdown, max_retries=5)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=settings.CAPTURE_TIMEOUT_SECONDS * 2 + 30,
+    time_limit=settings.CAPTURE_TIMEOUT_SECONDS * 2 + 60,
+)
+def capture_run_task(self: Task, capture_id: int) -> None:
+    """Capture one page; a transient failure puts the job back and is retried with backoff."""
+    from cases.services.captures import capture_run
+
+    try:
+        capture_run(capture_id=capture_id)
+    except CaptureFailed as error:
+        _retry_later(self, error, base=10)
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def capture_sweep() -> int:
+    """Re-enqueue captures whose message was lost or whose worker died."""
+    from cases.services.captures import captures_stalled
+
+    stalled = captures_stalled()
+    for capture_id in stalled:
+        capture_run_task.delay(capture_id)
+    return len(stalled)
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def watch_due() -> int:
+    """Start a poll for every SP-API authorization whose brand has watch items due."""
+    from cases.services.polling import credentials_due
+
+    due = credentials_due()
+    for credential_id in due:
+        watch_poll_task.delay(credential_id)
+    return len(due)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=150,
+    time_limit=180,
+)
+def watch_poll_task(self: Task, credential_id: int) -> int:
+    """Poll one brand's due watch items; Amazon's 429s and outages are retried with backoff."""
+    from cases.services.polling import watch_poll
+
+    try:
+        return watch_poll(credential_id=credential_id)
+    except (Throttled, Unavailable, RateLimited) as error:
+        _retry_later(self, error, base=30)
+        return 0
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def offer_notifications_process_task(notification_ids: list[int]) -> int:
+    from cases.services.detection import offer_notifications_process
+
+    return offer_notifications_process(ids=notification_ids)
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def offer_notification_sweep() -> int:
+    """Process notifications left pending when their task was lost or their worker died."""
+    from cases.services.detection import offer_notifications_stalled
+
+    stalled = offer_notifications_stalled()
+    for start in range(0, len(stalled), 100):
+        offer_notifications_process_task.delay(stalled[start : start + 100])
+    return len(stalled)
+
+
+# How long one consumer run reads the queue; beat starts the next one.
+SQS_RUN_SECONDS = 50
+SQS_BATCH_MESSAGES = 100
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=3,
+    soft_time_limit=100,
+    time_limit=120,
+)
+def sqs_consume() -> int:
+    """Long-poll the notification queue: store, process, then delete, up to 100 messages at a time."""
+    from cases.services.detection import offer_notifications_process, offer_notifications_receive
+    from evidence import sqs
+
+    deadline = time.monotonic() + SQS_RUN_SECONDS
+    handled = 0
+    while time.monotonic() < deadline:
+        messages = sqs.receive(wait_seconds=10)
+        if not messages:
+            break
+        # Drain what is already waiting, so one transaction handles many notifications.
+        while len(messages) < SQS_BATCH_MESSAGES:
+            more = sqs.receive(wait_seconds=0)
+            if not more:
+                break
+            messages.extend(more)
+        received = offer_notifications_receive(documents=[m.body for m in messages], via="sqs")
+        for error in received.errors[:5]:
+            logger.warning("SQS message is not an ANY_OFFER_CHANGED notification: %s", error)
+        offer_notifications_process(ids=received.pending)
+        sqs.delete(messages)
+        handled += len(messages)
+    return handled
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def recheck_due() -> int:
+    from cases.services.captures import rechecks_due
+
+    due = rechecks_due()
+    for recheck_id in due:
+        recheck_run_task.delay(recheck_id)
+    return len(due)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=120,
+    time_limit=150,
+)
+def recheck_run_task(self: Task, recheck_id: int) -> None:
+    from cases.services.captures import recheck_run
+
+    try:
+        recheck_run(recheck_id=recheck_id)
+    except (Throttled, Unavailable, RateLimited) as error:
+        _retry_later(self, error, base=60)

@@ -107,3 +107,8 @@ def seller_profile_url(marketplace_code: str, seller_id: str) -> str:
 
 def listing_url(marketplace_code: str, asin: str) -> str:
     return f"https://www.{MARKETPLACES[marketplace_code].domain}/dp/{asin}"
+
+
+def offers_url(marketplace_code: str, asin: str) -> str:
+    """The listing with its "all offers" panel open."""
+    return f"https://www.{MARKETPLACES[marketplace_code].domain}/dp/{asin}?aod=1"

@@ -323,25 +323,40 @@ def blob_ingest(*, source: IO[bytes] | Path, max_bytes: int | None = None) -> It
     ``source`` is read once. A ``Path`` or an upload's temporary file is consumed: moved
     into the staging area (no copy) and hashed there; a stream is copied while hashed.
     """
+    with blobs_ingest(sources=[source], max_bytes=max_bytes) as blobs:
+        yield blobs[0]
+
+
+@contextlib.contextmanager
+def blobs_ingest(*, sources: list[IO[bytes] | Path], max_bytes: int | None = None) -> Iterator[list[Blob]]:
+    """``blob_ingest`` for files that belong together (a capture's screenshot and archive):
+    one transaction stores all of them or none."""
     limit = max_bytes if max_bytes is not None else settings.EVIDENCE_MAX_BYTES
-    staged = _stage(source, limit)
-    published = False
+    staged_all: list[StagedBlob] = []
+    published: list[StagedBlob] = []
     try:
+        for source in sources:
+            staged_all.append(_stage(source, limit))
         with transaction.atomic(durable=True):
-            blob, created = Blob.objects.get_or_create(
-                sha256=staged.sha256, defaults={"size": staged.size, "mime_type": staged.mime_type}
-            )
-            if created or not evidence_storage().exists(blob.storage_name):
-                # Set first: a publish that fails half-way must be cleaned up too.
-                published = created
-                _publish(staged)
-            yield blob
+            blobs = []
+            for staged in staged_all:
+                blob, created = Blob.objects.get_or_create(
+                    sha256=staged.sha256, defaults={"size": staged.size, "mime_type": staged.mime_type}
+                )
+                if created or not evidence_storage().exists(blob.storage_name):
+                    # Noted first: a publish that fails half-way must be cleaned up too.
+                    if created:
+                        published.append(staged)
+                    _publish(staged)
+                blobs.append(blob)
+            yield blobs
     except BaseException:
-        if published:
+        for staged in published:
             _discard_unreferenced(staged)
         raise
     finally:
-        staged.cleanup()
+        for staged in staged_all:
+            staged.cleanup()
 
 
 def _discard_unreferenced(staged: StagedBlob) -> None:

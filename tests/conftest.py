@@ -106,48 +106,69 @@ def eventually(check: Callable[[], Any], *, timeout: float = 30.0, what: str = "
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-@pytest.fixture
-def celery_worker(settings: Any) -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker process on the configured Redis, using the test database."""
-    from django.db import connection
+@dataclass
+class Workers:
+    """Real Celery worker processes on the configured Redis, using the test database."""
 
-    from casemanager.celery import app
+    settings: Any
+    started: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    hostname = f"test-{os.getpid()}@localhost"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "ALLOW_PRIVATE_URLS": "true" if settings.ALLOW_PRIVATE_URLS else "false",
-        "EVIDENCE_ROOT": str(settings.EVIDENCE_ROOT),
-    }
-    app.control.purge()  # nothing left over from an earlier run
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "casemanager",
-            "worker",
-            "--pool=solo",
-            f"--hostname={hostname}",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=WARNING",
-        ],
-        cwd=Path(__file__).resolve().parents[1],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
+    def start(self) -> subprocess.Popen[bytes]:
+        from django.db import connection
+
+        from casemanager.celery import app
+
+        db = connection.settings_dict
+        database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        hostname = f"test-{os.getpid()}-{len(self.started)}@localhost"
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "ALLOW_PRIVATE_URLS": "true" if self.settings.ALLOW_PRIVATE_URLS else "false",
+            "EVIDENCE_ROOT": str(self.settings.EVIDENCE_ROOT),
+        }
+        if not self.started:
+            app.control.purge()  # nothing left over from an earlier run
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "casemanager",
+                "worker",
+                "--pool=solo",
+                f"--hostname={hostname}",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel=WARNING",
+            ],
+            cwd=Path(__file__).resolve().parents[1],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        self.started.append(worker)
         eventually(lambda: app.control.ping(destination=[hostname], timeout=0.5), what="the worker to answer")
-        yield worker
+        return worker
+
+
+@pytest.fixture
+def workers(settings: Any) -> Iterator[Workers]:
+    started = Workers(settings)
+    try:
+        yield started
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        for worker in started.started:
+            worker.terminate()
+        for worker in started.started:
+            worker.wait(timeout=30)
+
+
+@pytest.fixture
+def celery_worker(workers: Workers) -> subprocess.Popen[bytes]:
+    """One real Celery worker process."""
+    return workers.start()
 
 
 @dataclass

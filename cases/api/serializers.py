@@ -67,6 +67,8 @@ class BrandSerializer(serializers.ModelSerializer[Brand]):
             "contact_email",
             "contact_phone",
             "contact_address",
+            "amazon_is_authorized",
+            "capture_new_hijackers",
             "created_at",
             "updated_at",
         ]
@@ -549,6 +551,12 @@ class BrandInputSerializer(serializers.Serializer[Any]):
     contact_email = serializers.EmailField(required=False, allow_blank=True)
     contact_phone = serializers.CharField(max_length=50, required=False, allow_blank=True)
     contact_address = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    amazon_is_authorized = serializers.BooleanField(
+        required=False, help_text="Amazon's own retail offers are never hijackers (default true)"
+    )
+    capture_new_hijackers = serializers.BooleanField(
+        required=False, help_text="Capture a new hijacker's pages when detected (default true)"
+    )
 
 
 class BrandUpdateSerializer(BrandInputSerializer):

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cases.api.views import cases as case_views
-from cases.api.views import catalog, dossiers, records, webhooks
+from cases.api.views import catalog, collection, dossiers, records, webhooks
 
 LIST: dict[str, Any] = {"get": "list", "post": "create"}
 ITEM: dict[str, Any] = {"get": "retrieve", "patch": "partial_update"}
@@ -79,5 +79,23 @@ urlpatterns = [
         "v1/webhook-deliveries/<str:pk>/redeliver/",
         webhooks.DeliveryViewSet.as_view({"post": "redeliver"}),
         name="api-delivery-redeliver",
+    ),
+    path("v1/brands/<str:brand_pk>/watch/", collection.WatchViewSet.as_view(LIST), name="api-brand-watch"),
+    path(
+        "v1/brands/<str:brand_pk>/watch/<str:pk>/",
+        collection.WatchViewSet.as_view({"patch": "partial_update", "delete": "destroy"}),
+        name="api-brand-watch-item",
+    ),
+    path(
+        "v1/brands/<str:brand_pk>/sp-api/",
+        collection.SpApiCredentialViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"}),
+        name="api-brand-sp-api",
+    ),
+    path("v1/cases/<str:case_pk>/captures/", collection.CaseCaptureViewSet.as_view(LIST), name="api-case-captures"),
+    path("v1/captures/<str:pk>/", collection.CaptureViewSet.as_view({"get": "retrieve"}), name="api-capture"),
+    path(
+        "v1/sp-api/notifications/",
+        collection.OfferNotificationViewSet.as_view({"post": "create"}),
+        name="api-sp-api-notifications",
     ),
 ]

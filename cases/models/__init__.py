@@ -1,5 +1,6 @@
 from cases.models.api import ApiToken, IdempotencyKey
 from cases.models.brands import AuthorizedSeller, Brand, IPRight, IPRightKind, IPRightStatus
+from cases.models.captures import Capture, CaptureKind, JobStatus, Recheck
 from cases.models.cases import (
     Case,
     CasePriority,
@@ -19,6 +20,7 @@ from cases.models.cases import (
 )
 from cases.models.dossiers import Dossier, DossierExhibit, DossierStatus
 from cases.models.letters import LetterKind, LetterLanguage, WarningTemplate
+from cases.models.notifications import Notification, NotificationKind
 from cases.models.records import (
     Evidence,
     EvidenceKind,
@@ -31,12 +33,15 @@ from cases.models.records import (
     WarningChannel,
 )
 from cases.models.teams import Membership, Role, Team
+from cases.models.watch import NotificationStatus, OfferNotification, SpApiCredential, SpApiRegion, WatchItem
 from cases.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "ApiToken",
     "AuthorizedSeller",
     "Brand",
+    "Capture",
+    "CaptureKind",
     "Case",
     "CasePriority",
     "CaseSequence",
@@ -55,16 +60,24 @@ __all__ = [
     "IPRightStatus",
     "IdempotencyKey",
     "InfringementLocation",
+    "JobStatus",
     "LetterKind",
     "LetterLanguage",
     "Membership",
+    "Notification",
+    "NotificationKind",
+    "NotificationStatus",
+    "OfferNotification",
     "OperatorGroup",
     "OperatorLink",
     "OperatorLinkReason",
     "PresenceState",
+    "Recheck",
     "Role",
     "Sighting",
     "SightingSource",
+    "SpApiCredential",
+    "SpApiRegion",
     "Storefront",
     "Submission",
     "SubmissionChannel",
@@ -75,6 +88,7 @@ __all__ = [
     "Warning",
     "WarningChannel",
     "WarningTemplate",
+    "WatchItem",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",

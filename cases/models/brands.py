@@ -19,6 +19,13 @@ class Brand(TeamScoped):
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=50, blank=True)
     contact_address = models.TextField(blank=True)
+    # Amazon's own retail offers are the brand's distribution when it sells to Amazon.
+    amazon_is_authorized = models.BooleanField(
+        "Amazon is an authorized seller", default=True, help_text="Never treat Amazon's own offers as hijackers"
+    )
+    capture_new_hijackers = models.BooleanField(
+        default=True, help_text="Capture a new hijacker's storefront and the listing's offers when detected"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -79,6 +79,8 @@ class Case(TeamScoped):
     )
     status = models.CharField(max_length=16, choices=CaseStatus.choices, default=CaseStatus.NEW)
     closed_reason = models.TextField(blank=True)
+    # Set by a re-check that found every hijacker gone; the team decides whether to resolve.
+    resolution_suggested_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -208,6 +210,10 @@ class CaseStorefront(TeamScoped):
     state = models.CharField(max_length=8, choices=PresenceState.choices, default=PresenceState.ACTIVE)
     first_seen = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True)
+    # The latest sighting's terms: an offer seen again on the same terms only extends last_seen.
+    last_sighting = models.ForeignKey(
+        "Sighting", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
     attached_at = models.DateTimeField(auto_now_add=True)
 
     objects = TeamScopedQuerySet.as_manager()

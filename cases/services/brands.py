@@ -10,7 +10,16 @@ from cases.services._common import apply_changes, authorize, clean_file_name, fu
 from evidence.amazon import marketplace as find_marketplace
 from evidence.services import Actor, blob_ingest
 
-BRAND_FIELDS = ("name", "rights_owner", "contact_name", "contact_email", "contact_phone", "contact_address")
+BRAND_FIELDS = (
+    "name",
+    "rights_owner",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "contact_address",
+    "amazon_is_authorized",
+    "capture_new_hijackers",
+)
 IP_RIGHT_FIELDS = ("kind", "registration_number", "office", "mark_text", "classes", "registration_date", "status")
 
 

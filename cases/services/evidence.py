@@ -14,6 +14,7 @@ from cases.models import Case, Evidence, EvidenceKind, Role, Storefront, Webhook
 from cases.services._common import authorize, clean_file_name, record, require_aware, snapshot
 from cases.services.webhooks import emit
 from evidence.errors import field_error
+from evidence.models import Blob
 from evidence.renditions import IMAGE_TYPES
 from evidence.services import Actor, blob_ingest
 from evidence.tasks import blob_renditions
@@ -60,30 +61,56 @@ def evidence_ingest(
     if storefront is not None and storefront.team_id != case.team_id:
         raise field_error("storefront", "The storefront belongs to another team.", "invalid")
     with blob_ingest(source=file) as blob:
-        item = Evidence(
+        return evidence_create(
             case=case,
             blob=blob,
             kind=kind,
-            original_name=clean_file_name(original_name),
+            actor=actor,
+            original_name=original_name,
             source_url=source_url,
             captured_at=captured_at,
-            captured_by=actor.user if actor.is_user else None,
-            captured_by_job="" if actor.is_user else actor.name,
-            description=description.strip(),
+            description=description,
             storefront=storefront,
         )
-        item.save(force_insert=True)
-        after = snapshot(
-            item,
-            ("blob", "kind", "original_name", "source_url", "captured_at", "description", "storefront"),
-        )
-        after["size"] = blob.size
-        after["mime_type"] = blob.mime_type
-        record(actor=actor, action="evidence.added", subject=item, team_id=case.team_id, case_id=case.pk, after=after)
-        emit(WebhookEvent.EVIDENCE_ADDED, item, team_id=case.team_id)
-        if blob.mime_type in IMAGE_TYPES:
-            # Thumbnails and print tiles are made once per hash, off the request, after commit.
-            transaction.on_commit(partial(blob_renditions.delay, blob.sha256))
+
+
+def evidence_create(
+    *,
+    case: Case,
+    blob: Blob,
+    kind: str,
+    actor: Actor,
+    original_name: str,
+    source_url: str,
+    captured_at: dt.datetime,
+    description: str,
+    storefront: Storefront | None,
+) -> Evidence:
+    """The evidence row of a blob stored in the caller's ``blob_ingest`` transaction."""
+    item = Evidence(
+        case=case,
+        blob=blob,
+        kind=kind,
+        original_name=clean_file_name(original_name),
+        source_url=source_url,
+        captured_at=captured_at,
+        captured_by=actor.user if actor.is_user else None,
+        captured_by_job="" if actor.is_user else actor.name,
+        description=description.strip(),
+        storefront=storefront,
+    )
+    item.save(force_insert=True)
+    after = snapshot(
+        item,
+        ("blob", "kind", "original_name", "source_url", "captured_at", "description", "storefront"),
+    )
+    after["size"] = blob.size
+    after["mime_type"] = blob.mime_type
+    record(actor=actor, action="evidence.added", subject=item, team_id=case.team_id, case_id=case.pk, after=after)
+    emit(WebhookEvent.EVIDENCE_ADDED, item, team_id=case.team_id)
+    if blob.mime_type in IMAGE_TYPES:
+        # Thumbnails and print tiles are made once per hash, off the request, after commit.
+        transaction.on_commit(partial(blob_renditions.delay, blob.sha256))
     return item
 
 

@@ -36,6 +36,7 @@ from cases.services._common import (
     save_changes,
     snapshot,
 )
+from cases.services.captures import rechecks_schedule
 from cases.services.webhooks import emit
 from evidence.amazon import validate_asin
 from evidence.errors import field_error
@@ -259,6 +260,7 @@ def submission_record(
         actor=actor, action="submission.created", subject=submission, team_id=case.team_id, case_id=case.pk, after=after
     )
     emit(WebhookEvent.SUBMISSION_UPDATED, submission, team_id=case.team_id)
+    rechecks_schedule(submission=submission)
     return submission
 
 

@@ -165,9 +165,10 @@ def sighting_record(
     if link.first_seen is None or seen_at < link.first_seen:
         link.first_seen = seen_at
         changed.append("first_seen")
-    if link.last_seen is None or seen_at > link.last_seen:
+    if link.last_seen is None or seen_at >= link.last_seen:
         link.last_seen = seen_at
-        changed.append("last_seen")
+        link.last_sighting = sighting
+        changed.extend(["last_seen", "last_sighting"])
         if link.state != PresenceState.ACTIVE:
             link.state = PresenceState.ACTIVE
             changed.append("state")

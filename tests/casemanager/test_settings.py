@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from casemanager.env import Env
@@ -17,6 +18,7 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://cm:pw@db:5432/cm",
     "REDIS_URL": "redis://redis:6379/0",
     "AUDIT_KEY": secrets.token_urlsafe(32),
+    "CREDENTIALS_KEY": Fernet.generate_key().decode(),
 }
 
 
@@ -55,7 +57,9 @@ def test_empty_means_unset():
     assert Env({"X": "a, b,,c"}).strings("X", []) == ["a", "b", "c"]
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "AUDIT_KEY"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "AUDIT_KEY", "CREDENTIALS_KEY"]
+)
 def test_production_refuses_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
     result = run_manage("check", env=env)

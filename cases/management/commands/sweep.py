@@ -1,17 +1,38 @@
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from cases.tasks import dossier_sweep, idempotency_sweep, webhook_sweep
+from cases.tasks import (
+    capture_sweep,
+    dossier_sweep,
+    idempotency_sweep,
+    offer_notification_sweep,
+    recheck_due,
+    sqs_consume,
+    watch_due,
+    webhook_sweep,
+)
 
 
 class Command(BaseCommand):
     help = (
-        "Run the periodic sweeps once: webhook retries that are due, stalled dossier jobs, expired "
-        "idempotency keys. Celery beat does this every minute; the embedded mode has no beat, so run "
-        "this from cron there."
+        "Run the periodic jobs once: webhook retries that are due, stalled dossier and capture jobs, "
+        "notifications left pending, watch-list polls and re-checks that are due, the SQS queue when "
+        "one is configured, and expired idempotency keys. Celery beat does this on its schedule; the "
+        "embedded mode has no beat, so run this from cron there."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        webhooks, dossiers, keys = webhook_sweep(), dossier_sweep(), idempotency_sweep()
-        self.stdout.write(f"{webhooks} webhook deliveries and {dossiers} dossiers re-queued, {keys} keys expired.")
+        counts = {
+            "webhook deliveries re-queued": webhook_sweep(),
+            "dossiers re-queued": dossier_sweep(),
+            "captures re-queued": capture_sweep(),
+            "notifications re-queued": offer_notification_sweep(),
+            "brands polled": watch_due(),
+            "re-checks run": recheck_due(),
+            "idempotency keys expired": idempotency_sweep(),
+        }
+        if settings.SPAPI_SQS_QUEUE_URL:
+            counts["SQS messages read"] = sqs_consume()
+        self.stdout.write(", ".join(f"{count} {what}" for what, count in counts.items()) + ".")

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import WebhookDelivery
+from cases.services.captures import capture_create
+from cases.services.watch import watch_add
 from evidence.services import Actor
 from tests.factories import CaseFactory, add_evidence, attach, png_bytes, sight
 
@@ -28,6 +30,8 @@ ENDPOINTS = [
     "/api/v1/cases/{case}/activity/",
     "/api/v1/webhooks/",
     "/api/v1/webhooks/{webhook}/deliveries/",
+    "/api/v1/brands/{brand}/watch/",
+    "/api/v1/cases/{case}/captures/",
 ]
 
 
@@ -59,6 +63,10 @@ def grow(case, brand, endpoint, start, count, personas):
         )
         services.ip_right_create(brand=brand, kind="trademark", registration_number=f"{n}", actor=actor)
         WebhookDelivery.objects.create(endpoint=endpoint, event_type="case.created", payload={})
+        watch_add(brand=brand, asin=f"B0QW{n:06d}", marketplace="US", actor=actor)
+        capture_create(
+            case=case, url=f"https://www.amazon.com/s?me={storefront.seller_id}", kind="storefront", actor=actor
+        )
 
 
 @pytest.mark.parametrize("template", ENDPOINTS)

@@ -163,7 +163,7 @@ def test_every_interface_string_has_a_chinese_translation():
     import subprocess
     from pathlib import Path
 
-    catalogue = Path(__file__).resolve().parents[2] / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+    catalogue = Path(__file__).resolve().parents[3] / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
     entries = catalogue.read_text(encoding="utf-8").split("\n\n")[1:]
     untranslated = [entry for entry in entries if entry.rstrip().endswith('msgstr ""') and "msgid" in entry]
     assert untranslated == []

@@ -1,4 +1,4 @@
-"""The web pages of the foundation: the case list, a case, and evidence downloads."""
+"""The web pages of the foundation: the case list, a case, evidence downloads, tokens and webhooks."""
 
 from __future__ import annotations
 
