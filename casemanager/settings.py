@@ -316,7 +316,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cases.api.errors.handle",
-    "DEFAULT_THROTTLE_RATES": {"api": env.rate("API_RATE", "1200/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "api": env.rate("API_RATE", "1200/min"),
+        # Amazon sends notifications in bursts; relays post them one by one.
+        "notifications": env.rate("NOTIFICATIONS_RATE", "60000/min"),
+    },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 # Wrong tokens a client may send per minute before it is refused with 429.

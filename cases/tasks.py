@@ -13,6 +13,7 @@ import urllib3
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.cache import cache
 from django.db import OperationalError, models
 from django.utils import timezone
 
@@ -175,7 +176,7 @@ def notifications_email(notification_ids: list[int]) -> int:
 )
 def operator_links_detect_task(storefront_id: int) -> None:
     from cases.models import Storefront
-    from cases.services.detection import operator_links_detect
+    from cases.services.operators import operator_links_detect
 
     storefront = Storefront.objects.filter(pk=storefront_id).first()
     if storefront is not None:
@@ -257,6 +258,16 @@ def watch_poll_task(self: Task, credential_id: int) -> int:
         return 0
 
 
+# Set while a drain is queued or running; a request that finds it set adds nothing.
+DRAIN_FLAG = "offer-notifications:drain"
+
+
+def offer_notifications_schedule_drain() -> None:
+    """Queue one drain of pending notifications, unless one is already on its way."""
+    if cache.add(DRAIN_FLAG, 1, timeout=300):
+        offer_notifications_drain.delay()
+
+
 @shared_task(
     autoretry_for=(OperationalError,),
     retry_backoff=True,
@@ -265,21 +276,35 @@ def watch_poll_task(self: Task, credential_id: int) -> int:
     soft_time_limit=240,
     time_limit=300,
 )
-def offer_notifications_process_task(notification_ids: list[int]) -> int:
-    from cases.services.detection import offer_notifications_process
+def offer_notifications_drain() -> int:
+    """Process pending notifications in batches until none is left.
 
-    return offer_notifications_process(ids=notification_ids)
+    Many notifications share one task and one transaction per batch: a burst of them
+    costs a few tasks, not one each.
+    """
+    from cases.services.offers import offer_notifications_process
+
+    taken = 0
+    while True:
+        while batch := offer_notifications_process():
+            taken += batch
+        # Rows committed before the flag goes find this last look; later ones queue a drain.
+        cache.delete(DRAIN_FLAG)
+        if not offer_notifications_process():
+            return taken
+        cache.add(DRAIN_FLAG, 1, timeout=300)
 
 
 @shared_task(soft_time_limit=60, time_limit=90)
 def offer_notification_sweep() -> int:
-    """Process notifications left pending when their task was lost or their worker died."""
-    from cases.services.detection import offer_notifications_stalled
+    """Drain notifications left pending when their drain was lost or its worker died."""
+    from cases.services.offers import offer_notifications_stalled
 
-    stalled = offer_notifications_stalled()
-    for start in range(0, len(stalled), 100):
-        offer_notifications_process_task.delay(stalled[start : start + 100])
-    return len(stalled)
+    if not offer_notifications_stalled():
+        return 0
+    cache.delete(DRAIN_FLAG)
+    offer_notifications_schedule_drain()
+    return 1
 
 
 # How long one consumer run reads the queue; beat starts the next one.
@@ -297,7 +322,7 @@ SQS_BATCH_MESSAGES = 100
 )
 def sqs_consume() -> int:
     """Long-poll the notification queue: store, process, then delete, up to 100 messages at a time."""
-    from cases.services.detection import offer_notifications_process, offer_notifications_receive
+    from cases.services.offers import offer_notifications_consume
     from evidence import sqs
 
     deadline = time.monotonic() + SQS_RUN_SECONDS
@@ -312,10 +337,9 @@ def sqs_consume() -> int:
             if not more:
                 break
             messages.extend(more)
-        received = offer_notifications_receive(documents=[m.body for m in messages], via="sqs")
+        received = offer_notifications_consume(documents=[m.body for m in messages])
         for error in received.errors[:5]:
             logger.warning("SQS message is not an ANY_OFFER_CHANGED notification: %s", error)
-        offer_notifications_process(ids=received.pending)
         sqs.delete(messages)
         handled += len(messages)
     return handled

@@ -130,6 +130,18 @@ def audit_fields(event: AuditEvent) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row to append to a chain (see ``audit_record_many``)."""
+
+    actor: Actor
+    action: str
+    subject: models.Model
+    ref: str = ""
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
 def audit_record(
     *,
     actor: Actor,
@@ -141,32 +153,47 @@ def audit_record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one row to ``chain``; must run inside the transaction of the change."""
+    entry = AuditEntry(actor=actor, action=action, subject=subject, ref=ref, before=before, after=after)
+    return audit_record_many(chain=chain, entries=[entry])[0]
+
+
+def audit_record_many(*, chain: str, entries: list[AuditEntry]) -> list[AuditEvent]:
+    """Append rows to ``chain`` in order, with one lock of its head and one insert.
+
+    Must run inside the transaction of the changes. The head stays locked until that
+    transaction ends: callers that write many rows collect them and append them last.
+    """
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
+    if not entries:
+        return []
     head, _ = AuditChain.objects.select_for_update().get_or_create(
         key=chain, defaults={"seq": 0, "head_hash": GENESIS_HASH}
     )
-    event = AuditEvent(
-        chain=chain,
-        seq=head.seq + 1,
-        created_at=timezone.now(),
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        action=action,
-        subject_type=subject._meta.label_lower,
-        subject_id=str(subject.pk),
-        ref=ref,
-        before=jsonable(before) if before is not None else None,
-        after=jsonable(after) if after is not None else None,
-        prev_hash=head.head_hash,
-    )
-    event.hash = audit_hash(prev_hash=head.head_hash, fields=audit_fields(event))
-    event.save(force_insert=True)
-    head.seq = event.seq
-    head.head_hash = event.hash
+    now = timezone.now()
+    events = []
+    for entry in entries:
+        event = AuditEvent(
+            chain=chain,
+            seq=head.seq + 1,
+            created_at=now,
+            actor_kind=entry.actor.kind,
+            actor_id=entry.actor.id,
+            actor_name=entry.actor.name,
+            action=entry.action,
+            subject_type=entry.subject._meta.label_lower,
+            subject_id=str(entry.subject.pk),
+            ref=entry.ref,
+            before=jsonable(entry.before) if entry.before is not None else None,
+            after=jsonable(entry.after) if entry.after is not None else None,
+            prev_hash=head.head_hash,
+        )
+        event.hash = audit_hash(prev_hash=head.head_hash, fields=audit_fields(event))
+        head.seq, head.head_hash = event.seq, event.hash
+        events.append(event)
+    AuditEvent.objects.bulk_create(events)
     head.save(update_fields=["seq", "head_hash"])
-    return event
+    return events
 
 
 # --- Blobs ----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.utils import timezone
 from cases.models import Membership, Role
 from evidence.errors import field_error
 from evidence.models import AuditEvent
-from evidence.services import Actor, audit_record, jsonable
+from evidence.services import Actor, AuditEntry, audit_record, audit_record_many, jsonable
 
 
 def team_chain(team_id: int) -> str:
@@ -60,6 +60,30 @@ def record(
         before=dict(before) if before is not None else None,
         after=dict(after) if after is not None else None,
     )
+
+
+def entry(
+    *,
+    actor: Actor,
+    action: str,
+    subject: models.Model,
+    case_id: int | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """An audit row to write later with ``record_many``, in the same transaction."""
+    return AuditEntry(
+        actor=actor,
+        action=action,
+        subject=subject,
+        ref=case_ref(case_id) if case_id is not None else "",
+        before=dict(before) if before is not None else None,
+        after=dict(after) if after is not None else None,
+    )
+
+
+def record_many(*, team_id: int, entries: list[AuditEntry]) -> None:
+    audit_record_many(chain=team_chain(team_id), entries=entries)
 
 
 def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Detection: offer snapshots in, hijack cases, sightings and operator links out.
+"""Detection: offer snapshots in, hijack cases and sightings out.
 
 A seller on a watched listing who is not authorized is a hijacker. The first one opens
 a case (or joins the open case of the listing); each new one fires the
@@ -6,19 +6,23 @@ a case (or joins the open case of the listing); each new one fires the
 storefront, their seller profile and the listing's offers. An offer seen again on the
 same terms only extends its ``last_seen``; a new price, fulfilment, Buy Box or condition
 is a new sighting. A seller missing from a complete offer list is recorded as gone.
+
+Snapshots come in batches (a queue read, a poll). A batch costs a handful of
+statements however many listings and offers it holds: open cases and their storefronts
+are read at once, and sightings, presence and audit rows are written at once, last, so
+the team's audit chain is locked only briefly.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import partial
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cases.models import (
@@ -28,32 +32,25 @@ from cases.models import (
     Case,
     CaseStorefront,
     NotificationKind,
-    NotificationStatus,
-    OfferNotification,
-    OperatorGroup,
-    OperatorLinkReason,
     PresenceState,
     Sighting,
     SpApiCredential,
     Storefront,
-    WatchItem,
+    WebhookEvent,
 )
 from cases.models.cases import FINISHED_STATUSES
+from cases.services._common import entry, record_many
+from cases.services._common import snapshot as row_snapshot
+from cases.services.captures import capture_create
 from cases.services.cases import case_open
 from cases.services.notifications import notify_team
-from cases.services.storefronts import (
-    _storefront_get_or_create,
-    case_storefront_mark_gone,
-    operator_link,
-    sighting_record,
-)
+from cases.services.storefronts import SIGHTING_FIELDS, _attach, _storefront_get_or_create
+from cases.services.webhooks import emit
 from evidence.amazon import offers_url, seller_profile_url, storefront_url
-from evidence.offers import AMAZON_RETAIL_SELLER_IDS, Offer, OfferSnapshot, SnapshotError, snapshot_from_notification
-from evidence.services import Actor
+from evidence.offers import AMAZON_RETAIL_SELLER_IDS, Offer, OfferSnapshot
+from evidence.services import Actor, AuditEntry
 
-logger = logging.getLogger(__name__)
 WATCHER = Actor.job("offer_watch")
-LINKER = Actor.job("operator_linking")
 
 
 @dataclass
@@ -78,43 +75,167 @@ def authorized_sellers(brand: Brand, marketplace: str) -> frozenset[str]:
     return frozenset(allowed)
 
 
-def _same_terms(last: Sighting, offer: Offer, condition: str) -> bool:
+# What makes a sighting new when it changes: (price, currency, condition, fulfillment, Buy Box).
+Terms = tuple[Decimal | None, str, str, str, bool | None]
+
+
+def _terms(offer: Offer, condition: str) -> Terms:
+    return (offer.price, offer.currency if offer.price is not None else "", condition, offer.fulfillment, offer.buy_box)
+
+
+def _same_terms(last: Terms, offer: Offer, condition: str) -> bool:
+    price, currency, last_condition, fulfillment, buy_box = last
     return (
-        last.price == offer.price
-        and last.currency == offer.currency
-        and last.fulfillment == offer.fulfillment
-        and last.condition == condition
+        price == offer.price
+        and currency == (offer.currency if offer.price is not None else "")
+        and last_condition == condition
+        and fulfillment == offer.fulfillment
         # A source that does not say who has the Buy Box changes nothing.
-        and (offer.buy_box is None or last.buy_box == offer.buy_box)
+        and (offer.buy_box is None or buy_box == offer.buy_box)
     )
 
 
-def _open_case(brand: Brand, snapshot: OfferSnapshot, actor: Actor) -> Case:
+@dataclass(slots=True)
+class _Link:
+    """A storefront on a case, as detection needs it (read as a row, not a model: there are many)."""
+
+    pk: int
+    storefront_id: int
+    seller_id: str
+    state: str
+    first_seen: dt.datetime | None
+    last_seen: dt.datetime | None
+    last_sighting_id: int | None
+    terms: Terms | None
+    pending: Sighting | None = None  # the sighting that will be its last, once inserted
+
+
+_LINK_COLUMNS = (
+    "pk",
+    "storefront_id",
+    "storefront__seller_id",
+    "state",
+    "first_seen",
+    "last_seen",
+    "last_sighting_id",
+    "last_sighting__price",
+    "last_sighting__currency",
+    "last_sighting__condition",
+    "last_sighting__fulfillment",
+    "last_sighting__buy_box",
+)
+
+
+def _links_of(case_ids: list[int]) -> dict[int, dict[str, _Link]]:
+    found: dict[int, dict[str, _Link]] = {}
+    rows = CaseStorefront.objects.filter(case__in=case_ids).values_list("case_id", *_LINK_COLUMNS)
+    for case_id, pk, storefront_id, seller_id, state, first, last, sighting_id, *terms in rows:
+        link = _Link(pk, storefront_id, seller_id, state, first, last, sighting_id, None)
+        if sighting_id is not None:
+            link.terms = (terms[0], terms[1], terms[2], terms[3], terms[4])
+        found.setdefault(case_id, {})[seller_id] = link
+    return found
+
+
+@dataclass
+class Listing:
+    """What a batch knows of one brand's listing: its snapshots, oldest first."""
+
+    brand: Brand
+    asin: str
+    marketplace: str
+    snapshots: list[OfferSnapshot]
+    authorized: frozenset[str]
+
+
+class _Writes:
+    """The batch's writes, made together by ``flush``."""
+
+    def __init__(self) -> None:
+        self.sightings: list[Sighting] = []
+        self.changed: dict[int, _Link] = {}
+        self.extended: dict[int, _Link] = {}
+        self.entries: dict[int, list[AuditEntry]] = {}
+        self.after: list[Callable[[], None]] = []
+
+    def flush(self, actor: Actor) -> None:
+        Sighting.objects.bulk_create(self.sightings)
+        for link in self.changed.values():
+            if link.pending is not None:
+                link.last_sighting_id = link.pending.pk  # now that the sighting has its ID
+        _update_links(list(self.changed.values()), ["first_seen", "last_seen", "state", "last_sighting_id"])
+        _update_links([link for pk, link in self.extended.items() if pk not in self.changed], ["last_seen"])
+        # One audit row per case and batch lists its sightings: a busy listing would
+        # otherwise write a row per offer change.
+        per_case: dict[int, list[Sighting]] = {}
+        for sighting in self.sightings:
+            per_case.setdefault(sighting.case_id, []).append(sighting)
+        for sightings in per_case.values():
+            case = sightings[0].case
+            self.entries.setdefault(case.team_id, []).append(
+                entry(
+                    actor=actor,
+                    action="sightings.recorded",
+                    subject=case,
+                    case_id=case.pk,
+                    after={"sightings": [{"id": s.pk, **row_snapshot(s, SIGHTING_FIELDS)} for s in sightings]},
+                )
+            )
+        for team_id, entries in self.entries.items():
+            record_many(team_id=team_id, entries=entries)
+        for step in self.after:
+            step()
+
+
+def _update_links(links: list[_Link], fields: list[str]) -> None:
+    """One UPDATE for many rows (PostgreSQL: from arrays); a plain loop elsewhere."""
+    if not links:
+        return
+    if connection.vendor != "postgresql":
+        rows = [CaseStorefront(pk=link.pk, **{name: getattr(link, name) for name in fields}) for link in links]
+        CaseStorefront.objects.bulk_update(rows, [name.removesuffix("_id") for name in fields])
+        return
+    types = {"first_seen": "timestamptz", "last_seen": "timestamptz", "state": "text", "last_sighting_id": "bigint"}
+    columns = ", ".join(f"{name} = data.{name}" for name in fields)
+    arrays = ", ".join(f"%s::{types[name]}[]" for name in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE cases_casestorefront SET {columns} "  # noqa: S608 (the column names are ours)
+            f"FROM unnest(%s::bigint[], {arrays}) AS data(id, {', '.join(fields)}) "
+            "WHERE cases_casestorefront.id = data.id",
+            [[link.pk for link in links], *[[getattr(link, name) for link in links] for name in fields]],
+        )
+
+
+def _open_case(brand: Brand, listing: Listing, actor: Actor) -> Case:
     try:
         case = case_open(
             brand=brand,
-            asin=snapshot.asin,
-            marketplace=snapshot.marketplace,
+            asin=listing.asin,
+            marketplace=listing.marketplace,
             actor=actor,
-            title=f"Hijackers detected on {snapshot.asin}",
+            title=f"Hijackers detected on {listing.asin}",
         )
     except ValidationError as error:
         # A concurrent detection opened it first: join that case.
         codes = {e.code for errors in getattr(error, "error_dict", {}).values() for e in errors}
-        existing = _locked_open_case(brand, snapshot) if "duplicate_open_case" in codes else None
-        if existing is None:
+        existing = _open_cases([listing]).get((brand.team_id, listing.asin, listing.marketplace))
+        if "duplicate_open_case" not in codes or existing is None:
             raise
         return existing
     return Case.objects.select_for_update().get(pk=case.pk)
 
 
-def _locked_open_case(brand: Brand, snapshot: OfferSnapshot) -> Case | None:
-    return (
+def _open_cases(listings: list[Listing]) -> dict[tuple[int, str, str], Case]:
+    """The open cases of these listings, locked (in one order): the lock that serializes detections."""
+    wanted = {(listing.brand.team_id, listing.asin, listing.marketplace) for listing in listings}
+    cases = (
         Case.objects.select_for_update()
-        .filter(team_id=brand.team_id, asin=snapshot.asin, marketplace=snapshot.marketplace)
+        .filter(team_id__in={w[0] for w in wanted}, asin__in={w[1] for w in wanted})
         .exclude(status__in=FINISHED_STATUSES)
-        .first()
+        .order_by("pk")
     )
+    return {key: case for case in cases if (key := (case.team_id, case.asin, case.marketplace)) in wanted}
 
 
 @transaction.atomic
@@ -128,273 +249,150 @@ def offers_observe(
     """Record what one snapshot says about one brand's listing."""
     if authorized is None:
         authorized = authorized_sellers(brand, snapshot.marketplace)
-    now = timezone.now()
-    observed_at = min(snapshot.observed_at, now)
-    hijacks = [offer for offer in snapshot.offers if offer.seller_id not in authorized]
-    result = Observed()
-    # The case row is the lock that serializes detections of one listing.
-    case = _locked_open_case(brand, snapshot)
-    if case is None:
-        if not hijacks:
-            return result
-        case = _open_case(brand, snapshot, actor)
-    result.case = case
-    links = {
-        link.storefront.seller_id: link
-        for link in CaseStorefront.objects.filter(case=case).select_related("storefront", "last_sighting")
-    }
-    extend: list[int] = []
-    for offer in hijacks:
-        link = links.get(offer.seller_id)
-        unchanged = (
-            link is not None
-            and link.state == PresenceState.ACTIVE
-            and link.last_sighting is not None
-            and _same_terms(link.last_sighting, offer, snapshot.condition)
-        )
-        if unchanged:
-            assert link is not None
-            if link.last_seen is None or link.last_seen < observed_at:
-                extend.append(link.pk)
+    listing = Listing(brand, snapshot.asin, snapshot.marketplace, [snapshot], authorized)
+    return listings_observe(listings=[listing], actor=actor)[0]
+
+
+def listings_observe(*, listings: list[Listing], actor: Actor = WATCHER) -> list[Observed]:
+    """Record a batch of listings' snapshots, in the caller's transaction."""
+    cases = _open_cases(listings)
+    links = _links_of([case.pk for case in cases.values()])
+    writes = _Writes()
+    results = []
+    for listing in listings:
+        case = cases.get((listing.brand.team_id, listing.asin, listing.marketplace))
+        if case is None and all(o.seller_id in listing.authorized for s in listing.snapshots for o in s.offers):
+            results.append(Observed())
             continue
-        storefront = (
-            link.storefront
-            if link is not None
-            else _storefront_get_or_create(
-                team=case.team, marketplace=case.marketplace, seller_id=offer.seller_id, name="", actor=actor
+        if case is None:
+            case = cases[(listing.brand.team_id, listing.asin, listing.marketplace)] = _open_case(
+                listing.brand, listing, actor
             )
-        )
-        sighting_record(
-            case=case,
-            storefront=storefront,
-            actor=actor,
-            seen_at=observed_at,
-            price=offer.price,
-            currency=offer.currency if offer.price is not None else "",
-            condition=snapshot.condition,
-            fulfillment=offer.fulfillment,
-            buy_box=offer.buy_box,
-            source=snapshot.source,
-        )
-        result.sightings += 1
-        if link is None:
-            result.new_sellers.append(storefront)
-    if extend:
-        result.extended = CaseStorefront.objects.filter(pk__in=extend, last_seen__lt=observed_at).update(
-            last_seen=observed_at
-        )
-    if snapshot.complete:
-        present = {offer.seller_id for offer in snapshot.offers}
-        for seller_id, link in links.items():
-            if (
+        results.append(_observe(listing, case, links.setdefault(case.pk, {}), writes, actor))
+    writes.flush(actor)
+    return results
+
+
+def _observe(listing: Listing, case: Case, links: dict[str, _Link], writes: _Writes, actor: Actor) -> Observed:
+    result = Observed(case=case)
+    now = timezone.now()
+    attached: dict[str, Storefront] = {}
+    new_sellers: dict[str, tuple[Sighting, OfferSnapshot]] = {}
+    for snapshot in sorted(listing.snapshots, key=lambda s: s.observed_at):
+        observed_at = min(snapshot.observed_at, now)
+        for offer in snapshot.offers:
+            if offer.seller_id in listing.authorized:
+                continue
+            link = links.get(offer.seller_id)
+            if link is None:
+                storefront = _storefront_get_or_create(
+                    team=case.team, marketplace=case.marketplace, seller_id=offer.seller_id, name="", actor=actor
+                )
+                row = _attach(case, storefront, actor)
+                link = links[offer.seller_id] = _Link(
+                    row.pk, storefront.pk, storefront.seller_id, row.state, row.first_seen, row.last_seen, None, None
+                )
+                attached[offer.seller_id] = storefront
+            elif (
                 link.state == PresenceState.ACTIVE
-                and seller_id not in present
-                and (link.last_sighting is None or link.last_sighting.condition == snapshot.condition)
-                and (link.last_seen is None or link.last_seen <= observed_at)
+                and link.terms is not None
+                and _same_terms(link.terms, offer, snapshot.condition)
             ):
-                case_storefront_mark_gone(link=link, actor=actor)
-                result.gone.append(seller_id)
-    if result.new_sellers:
-        _follow_up(brand, case, snapshot, result.new_sellers, actor)
+                if link.last_seen is None or link.last_seen < observed_at:
+                    link.last_seen = observed_at
+                    writes.extended[link.pk] = link
+                    result.extended += 1
+                continue
+            sighting = Sighting(
+                case=case,
+                storefront_id=link.storefront_id,
+                seen_at=observed_at,
+                price=offer.price,
+                currency=offer.currency if offer.price is not None else "",
+                condition=snapshot.condition,
+                fulfillment=offer.fulfillment,
+                buy_box=offer.buy_box,
+                source=snapshot.source,
+            )
+            writes.sightings.append(sighting)
+            result.sightings += 1
+            if offer.seller_id in attached and offer.seller_id not in new_sellers:
+                new_sellers[offer.seller_id] = (sighting, snapshot)
+            link.first_seen = min(link.first_seen or observed_at, observed_at)
+            if link.last_seen is None or observed_at >= link.last_seen:
+                link.last_seen, link.state = observed_at, PresenceState.ACTIVE
+                link.terms, link.pending = _terms(offer, snapshot.condition), sighting
+            writes.changed[link.pk] = link
+        if snapshot.complete:
+            result.gone += _mark_gone(case, links, snapshot, observed_at, writes, actor)
+    for seller_id, (first, seen_in) in new_sellers.items():
+        storefront = attached[seller_id]
+        writes.after.append(partial(_new_seller, listing.brand, case, seen_in, storefront, first, actor))
+        result.new_sellers.append(storefront)
+    if new_sellers and listing.brand.capture_new_hijackers:
+        url = offers_url(case.marketplace, case.asin)
+        writes.after.append(partial(_capture, case, url, CaptureKind.OFFERS, None, actor))
     return result
 
 
-def _follow_up(brand: Brand, case: Case, snapshot: OfferSnapshot, sellers: list[Storefront], actor: Actor) -> None:
-    from cases.services.captures import capture_create
+def _mark_gone(
+    case: Case,
+    links: dict[str, _Link],
+    snapshot: OfferSnapshot,
+    observed_at: dt.datetime,
+    writes: _Writes,
+    actor: Actor,
+) -> list[str]:
+    present = {offer.seller_id for offer in snapshot.offers}
+    gone = []
+    for seller_id, link in links.items():
+        if (
+            link.state == PresenceState.ACTIVE
+            and seller_id not in present
+            and (link.terms is None or link.terms[2] == snapshot.condition)
+            and (link.last_seen is None or link.last_seen <= observed_at)
+        ):
+            link.state = PresenceState.GONE
+            writes.changed[link.pk] = link
+            writes.entries.setdefault(case.team_id, []).append(
+                entry(
+                    actor=actor,
+                    action="storefront.gone",
+                    subject=CaseStorefront(pk=link.pk),
+                    case_id=case.pk,
+                    before={"state": PresenceState.ACTIVE},
+                    after={"state": PresenceState.GONE, "last_seen": link.last_seen},
+                )
+            )
+            gone.append(seller_id)
+    return gone
+
+
+def _new_seller(
+    brand: Brand, case: Case, snapshot: OfferSnapshot, storefront: Storefront, first: Sighting, actor: Actor
+) -> None:
+    """A new hijacker: a webhook, the team told, its pages captured, its operator looked for."""
     from cases.tasks import operator_links_detect_task
 
-    offers = {offer.seller_id: offer for offer in snapshot.offers}
-    for storefront in sellers:
-        offer = offers[storefront.seller_id]
-        price = f" at {offer.price} {offer.currency}" if offer.price is not None else ""
-        notify_team(
-            case=case,
-            kind=NotificationKind.NEW_HIJACKER,
-            message=(
-                f"{storefront.name or storefront.seller_id} ({storefront.seller_id}) now sells "
-                f"{case.asin} in {case.marketplace}{price}, {offer.fulfillment}."
-            ),
-        )
-        transaction.on_commit(partial(operator_links_detect_task.delay, storefront.pk))
-        if brand.capture_new_hijackers:
-            capture_create(
-                case=case,
-                url=seller_profile_url(case.marketplace, storefront.seller_id),
-                kind=CaptureKind.SELLER_PROFILE,
-                storefront=storefront,
-                actor=actor,
-            )
-            capture_create(
-                case=case,
-                url=storefront_url(case.marketplace, storefront.seller_id),
-                kind=CaptureKind.STOREFRONT,
-                storefront=storefront,
-                actor=actor,
-            )
-    if brand.capture_new_hijackers:
-        capture_create(case=case, url=offers_url(case.marketplace, case.asin), kind=CaptureKind.OFFERS, actor=actor)
-
-
-# --- Notifications ------------------------------------------------------------------------
-
-
-def _watching_brands(snapshot: OfferSnapshot, team_ids: list[int] | None) -> list[Brand]:
-    items = WatchItem.objects.filter(asin=snapshot.asin, marketplace=snapshot.marketplace)
-    if team_ids is not None:
-        items = items.filter(brand__team_id__in=team_ids)
-    elif snapshot.subscriber:
-        items = items.filter(brand__sp_api__selling_partner_id=snapshot.subscriber)
-    else:
-        return []
-    return [item.brand for item in items.select_related("brand")]
-
-
-@dataclass
-class Received:
-    pending: list[int]  # rows waiting for detection, these and earlier deliveries of them
-    duplicates: int  # notifications already received before (by NotificationId)
-    errors: list[str]  # documents that are not ANY_OFFER_CHANGED notifications (not stored)
-
-
-def offer_notifications_receive(
-    *, documents: Iterable[object], via: str, team_ids: list[int] | None = None
-) -> Received:
-    """Store notifications as received; a NotificationId already stored is not stored again."""
-    rows: dict[str, OfferNotification] = {}
-    errors: list[str] = []
-    for document in documents:
-        try:
-            snapshot = snapshot_from_notification(document)
-        except SnapshotError as error:
-            errors.append(str(error))
-            continue
-        rows.setdefault(
-            snapshot.notification_id,
-            OfferNotification(
-                notification_id=snapshot.notification_id, received_via=via, team_ids=team_ids, payload=document
-            ),
-        )
-    known = set(OfferNotification.objects.filter(notification_id__in=rows).values_list("notification_id", flat=True))
-    OfferNotification.objects.bulk_create([row for key, row in rows.items() if key not in known], ignore_conflicts=True)
-    pending = OfferNotification.objects.filter(notification_id__in=rows, status=NotificationStatus.PENDING)
-    return Received(list(pending.values_list("pk", flat=True)), len(known), errors)
-
-
-def offer_notifications_process(*, ids: list[int]) -> int:
-    """Run detection for pending notifications, each once; returns how many were processed.
-
-    Rows are claimed with ``SKIP LOCKED`` and marked done in the same transaction as what
-    they caused: a worker that dies mid-batch leaves them pending for the sweeper.
-    """
-    processed = 0
-    with transaction.atomic():
-        rows = list(
-            OfferNotification.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=ids, status=NotificationStatus.PENDING)
-            .order_by("pk")
-        )
-        authorized: dict[tuple[int, str], frozenset[str]] = {}
-        now = timezone.now()
-        for row in rows:
-            row.processed_at = now
-            try:
-                snapshot = snapshot_from_notification(row.payload)
-            except SnapshotError as error:
-                row.status, row.error = NotificationStatus.IGNORED, str(error)
-                continue
-            brands = _watching_brands(snapshot, row.team_ids)
-            if not brands:
-                row.status, row.error = NotificationStatus.IGNORED, "No brand watches this listing."
-                continue
-            try:
-                with transaction.atomic():
-                    for brand in brands:
-                        key = (brand.pk, snapshot.marketplace)
-                        if key not in authorized:
-                            authorized[key] = authorized_sellers(brand, snapshot.marketplace)
-                        offers_observe(brand=brand, snapshot=snapshot, authorized=authorized[key])
-            except (ValidationError, ValueError) as error:
-                logger.warning("notification %s could not be recorded: %s", row.notification_id, error)
-                row.status, row.error = NotificationStatus.FAILED, str(error)[:2000]
-                continue
-            row.status, row.error = NotificationStatus.DONE, ""
-            processed += 1
-        OfferNotification.objects.bulk_update(rows, ["status", "error", "processed_at"])
-    return processed
-
-
-def offer_notifications_stalled(*, older_than: dt.timedelta = dt.timedelta(minutes=2)) -> list[int]:
-    return list(
-        OfferNotification.objects.filter(
-            status=NotificationStatus.PENDING, received_at__lt=timezone.now() - older_than
-        ).values_list("pk", flat=True)[:5000]
+    emit(WebhookEvent.SIGHTING_NEW_SELLER, first, team_id=case.team_id)
+    offer = next(o for o in snapshot.offers if o.seller_id == storefront.seller_id)
+    price = f" at {offer.price} {offer.currency}" if offer.price is not None else ""
+    notify_team(
+        case=case,
+        kind=NotificationKind.NEW_HIJACKER,
+        message=(
+            f"{storefront.name or storefront.seller_id} ({storefront.seller_id}) now sells "
+            f"{case.asin} in {case.marketplace}{price}, {offer.fulfillment}."
+        ),
     )
+    transaction.on_commit(partial(operator_links_detect_task.delay, storefront.pk))
+    if brand.capture_new_hijackers:
+        for url, kind in (
+            (seller_profile_url(case.marketplace, storefront.seller_id), CaptureKind.SELLER_PROFILE),
+            (storefront_url(case.marketplace, storefront.seller_id), CaptureKind.STOREFRONT),
+        ):
+            _capture(case, url, kind, storefront, actor)
 
 
-# --- Operator linking ---------------------------------------------------------------------
-
-
-def _text_key(value: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKC", value).casefold() if ch.isalnum())
-
-
-def _phone_key(value: str) -> str:
-    digits = "".join(ch for ch in unicodedata.normalize("NFKC", value) if ch.isdigit())
-    return digits if len(digits) >= 7 else ""
-
-
-_PROFILE_RULES = (
-    (OperatorLinkReason.BUSINESS_NAME, "business_name", _text_key, "business name"),
-    (OperatorLinkReason.ADDRESS, "business_address", _text_key, "business address"),
-    (OperatorLinkReason.PHONE, "phone", _phone_key, "phone"),
-)
-
-
-def operator_links_detect(*, storefront: Storefront, actor: Actor = LINKER) -> list[OperatorGroup]:
-    """Link the storefront to others of its team that share profile details or take turns with it."""
-    groups: list[OperatorGroup] = []
-    for reason, name, key_of, label in _PROFILE_RULES:
-        key = key_of(getattr(storefront, name))
-        if len(key) < 4:
-            continue
-        others = Storefront.objects.filter(team_id=storefront.team_id).exclude(pk=storefront.pk).exclude(**{name: ""})
-        matches = [
-            s for s in others.only("pk", "team_id", "seller_id", "name", name) if key_of(getattr(s, name)) == key
-        ]
-        if matches:
-            detail = f"Same {label}: {getattr(storefront, name)}"[:1000]
-            groups.append(operator_link(storefronts=[storefront, *matches], reason=reason, actor=actor, detail=detail))
-    rotating = _takes_turns_with(storefront)
-    for other, asins in rotating:
-        detail = f"Took turns on {', '.join(sorted(asins))}"
-        groups.append(
-            operator_link(
-                storefronts=[storefront, other], reason=OperatorLinkReason.ROTATION, actor=actor, detail=detail
-            )
-        )
-    return groups
-
-
-def _takes_turns_with(storefront: Storefront) -> list[tuple[Storefront, set[str]]]:
-    """Storefronts that sold the same listings as this one, never at the same time, twice or more."""
-    mine = {
-        link.case_id: link
-        for link in CaseStorefront.objects.filter(storefront=storefront, first_seen__isnull=False).select_related(
-            "case"
-        )
-    }
-    if len(mine) < 2:
-        return []
-    turns: dict[int, set[str]] = {}
-    others = CaseStorefront.objects.filter(case_id__in=mine, first_seen__isnull=False).exclude(storefront=storefront)
-    for link in others:
-        own = mine[link.case_id]
-        assert own.first_seen
-        assert own.last_seen
-        assert link.first_seen
-        assert link.last_seen
-        if own.first_seen > link.last_seen or link.first_seen > own.last_seen:
-            turns.setdefault(link.storefront_id, set()).add(own.case.asin)
-    partners = {pk: asins for pk, asins in turns.items() if len(asins) >= 2}
-    found = Storefront.objects.in_bulk(list(partners))
-    return [(found[pk], partners[pk]) for pk in partners if pk in found]
+def _capture(case: Case, url: str, kind: str, storefront: Storefront | None, actor: Actor) -> None:
+    capture_create(case=case, url=url, kind=kind, storefront=storefront, actor=actor)

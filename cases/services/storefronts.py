@@ -32,6 +32,7 @@ from evidence.errors import field_error
 from evidence.services import Actor
 
 PROFILE_FIELDS = ("name", "business_name", "business_address", "phone")
+SIGHTING_FIELDS = ("storefront", "seen_at", "price", "currency", "condition", "fulfillment", "buy_box", "source")
 
 
 def _storefront_get_or_create(*, team: Team, marketplace: str, seller_id: str, name: str, actor: Actor) -> Storefront:
@@ -174,9 +175,7 @@ def sighting_record(
             changed.append("state")
     if changed:
         link.save(update_fields=changed)
-    after = snapshot(
-        sighting, ("storefront", "seen_at", "price", "currency", "condition", "fulfillment", "buy_box", "source")
-    )
+    after = snapshot(sighting, SIGHTING_FIELDS)
     record(
         actor=actor, action="sighting.recorded", subject=sighting, team_id=case.team_id, case_id=case.pk, after=after
     )

@@ -17,7 +17,8 @@ from cases.models import (
     Storefront,
     WebhookDelivery,
 )
-from cases.services.detection import offers_observe, operator_links_detect
+from cases.services.detection import offers_observe
+from cases.services.operators import operator_links_detect
 from cases.services.watch import sp_api_credentials_set, watch_add
 from cases.services.webhooks import webhook_endpoint_create
 from evidence.offers import Offer, OfferSnapshot

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -12,11 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cases.api import collection_serializers as cs
-from cases.api.base import ApiViewSet, CursorPage, validated
+from cases.api.base import ApiViewSet, CursorPage, TokenRateThrottle, validated
 from cases.api.views.cases import IDEMPOTENCY_KEY, actor_of
 from cases.models import Brand, Capture, Case, Membership, Role, SpApiCredential, Storefront, WatchItem
 from cases.services.captures import capture_request
-from cases.services.detection import offer_notifications_receive
+from cases.services.offers import offer_notifications_receive
 from cases.services.watch import (
     sp_api_credentials_remove,
     sp_api_credentials_set,
@@ -24,6 +23,7 @@ from cases.services.watch import (
     watch_remove,
     watch_update,
 )
+from cases.tasks import offer_notifications_schedule_drain
 
 
 class WatchViewSet(ApiViewSet):
@@ -156,11 +156,16 @@ class CaptureViewSet(ApiViewSet):
         )
 
 
+class NotificationRateThrottle(TokenRateThrottle):
+    scope = "notifications"
+
+
 class OfferNotificationViewSet(ApiViewSet):
     """ANY_OFFER_CHANGED notifications relayed over HTTPS (EventBridge API destinations, relays)."""
 
     serializer_class = cs.NotificationAcceptedSerializer
     filter_backends: list[Any] = []
+    throttle_classes = [NotificationRateThrottle]
 
     @extend_schema(
         summary="Accept ANY_OFFER_CHANGED notifications (agents); each NotificationId counts once",
@@ -191,9 +196,7 @@ class OfferNotificationViewSet(ApiViewSet):
             received = offer_notifications_receive(documents=documents, via="https", team_ids=team_ids)
             if received.errors:
                 raise exceptions.ValidationError({"body": received.errors[:10]})
-            from cases.tasks import offer_notifications_process_task
-
             if received.pending:
-                transaction.on_commit(partial(offer_notifications_process_task.delay, received.pending))
+                transaction.on_commit(offer_notifications_schedule_drain)
         accepted = len(documents) - received.duplicates
         return self.respond({"accepted": accepted, "duplicates": received.duplicates}, status=202, etag=False)
