@@ -53,6 +53,8 @@ bench: setup-dev
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/dossier.py
+	$(BIN)/python bench/capture.py
+	$(BIN)/python bench/watch.py
 
 messages: setup-dev
 	$(BIN)/python manage.py makemessages -l zh_Hans --ignore ".venv/*" --ignore "var/*" --ignore "bench/*" --ignore "tests/*"
