@@ -125,7 +125,7 @@ def _setup(env: dict[str, str], asins: int) -> tuple[str, list[str], dict[str, l
 
 
 def _notification(asin: str, sellers: list[tuple[str, float]]) -> dict:
-    template = json.loads((ROOT.parent / "shared/reference/sp-api/AnyOfferChangedNotification.json").read_text())
+    template = json.loads((ROOT / "tests/support/sp_api/AnyOfferChangedNotification.json").read_text())
     document = copy.deepcopy(template["examples"][0])
     document["NotificationMetadata"]["NotificationId"] = str(uuid.uuid4())
     body = document["Payload"]["AnyOfferChangedNotification"]

@@ -8,7 +8,7 @@ import pytest
 
 from evidence.offers import SnapshotError, snapshot_from_notification, snapshot_from_offers_result
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "sp-api"
+REFERENCE = Path(__file__).resolve().parents[1] / "support" / "sp_api"
 
 
 def schema_example() -> dict:

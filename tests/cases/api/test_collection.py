@@ -13,7 +13,7 @@ from tests.conftest import error_of
 from tests.factories import manager_of, seller_id
 
 pytestmark = pytest.mark.django_db
-REFERENCE = Path(__file__).resolve().parents[4] / "shared" / "reference" / "sp-api"
+REFERENCE = Path(__file__).resolve().parents[2] / "support" / "sp_api"
 ASIN = "B0C1HJ4K2L"
 
 
