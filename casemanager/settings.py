@@ -128,6 +128,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The SQS consumer long-polls for up to a minute at a time: it gets workers of its own
+# (`celery worker -Q sqs`), so that it never holds up captures, dossiers or webhooks.
+CELERY_TASK_ROUTES = {"cases.tasks.sqs_consume": {"queue": "sqs"}}
 CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

@@ -309,7 +309,7 @@ def offer_notification_sweep() -> int:
 
 # How long one consumer run reads the queue; beat starts the next one.
 SQS_RUN_SECONDS = 50
-SQS_BATCH_MESSAGES = 100
+SQS_BATCH_MESSAGES = 50
 
 
 @shared_task(

@@ -138,6 +138,7 @@ class Workers:
                 "casemanager",
                 "worker",
                 "--pool=solo",
+                "--queues=celery,sqs",
                 f"--hostname={hostname}",
                 "--without-gossip",
                 "--without-mingle",

@@ -51,6 +51,10 @@ from evidence.offers import AMAZON_RETAIL_SELLER_IDS, Offer, OfferSnapshot
 from evidence.services import Actor, AuditEntry
 
 WATCHER = Actor.job("offer_watch")
+# An offer seen again on the same terms moves its last_seen on at most this often: a busy
+# listing is notified every few seconds, and a minute is precise enough to say how long
+# a hijacker sold (last_seen never claims more than was seen).
+LAST_SEEN_STEP = dt.timedelta(minutes=1)
 
 
 @dataclass
@@ -298,7 +302,7 @@ def _observe(listing: Listing, case: Case, links: dict[str, _Link], writes: _Wri
                 and link.terms is not None
                 and _same_terms(link.terms, offer, snapshot.condition)
             ):
-                if link.last_seen is None or link.last_seen < observed_at:
+                if link.last_seen is None or observed_at - link.last_seen >= LAST_SEEN_STEP:
                     link.last_seen = observed_at
                     writes.extended[link.pk] = link
                     result.extended += 1
