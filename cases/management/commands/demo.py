@@ -23,6 +23,7 @@ from cases.models import (
     TestBuyVerdict,
     WarningChannel,
 )
+from cases.services.watch import watch_add
 from evidence.amazon import listing_url
 from evidence.services import Actor
 
@@ -108,6 +109,9 @@ def _load_demo(user: Any) -> None:
     services.authorized_seller_add(
         brand=brand, marketplace="US", seller_id="A9LUMORAOFFICL1", actor=actor, name="Lumora Official"
     )
+    # Watched, but with no SP-API access in the demo: the watch list shows them never checked.
+    for asin, marketplace in (("B0C1HJ4K2L", "US"), ("B0C1HJ4K2M", "US"), ("B0C7DESK01", "JP")):
+        watch_add(brand=brand, asin=asin, marketplace=marketplace, actor=actor)
 
     lamp = services.case_open(
         brand=brand,
