@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from cases.views import pages, watch
+from cases.views import inbox, pages, watch
 
 app_name = "cases"
 
@@ -17,6 +17,7 @@ urlpatterns = [
         pages.dossier_file,
         name="dossier_file",
     ),
+    path("notifications/", inbox.notifications, name="notifications"),
     path("brands/", watch.brand_list, name="brand_list"),
     path("brands/<int:pk>/watch/", watch.brand_watch, name="brand_watch"),
     path("settings/tokens/", pages.api_tokens, name="api_tokens"),
