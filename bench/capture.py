@@ -75,7 +75,8 @@ def _baseline(urls: list[str], workdir: Path) -> float:
     from evidence.capture import _BROWSER_ARGS
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=_BROWSER_ARGS)
+        sandbox = ["--no-sandbox"] if os.geteuid() == 0 else []
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[*_BROWSER_ARGS, *sandbox])
         best = float("inf")
         for round_ in range(ROUNDS + 1):
             started = time.monotonic()

@@ -300,6 +300,7 @@ CELERY_BEAT_SCHEDULE = {
     "offer-notification-sweep": {"task": "cases.tasks.offer_notification_sweep", "schedule": 60.0},
     "capture-sweep": {"task": "cases.tasks.capture_sweep", "schedule": 60.0},
     "recheck-due": {"task": "cases.tasks.recheck_due", "schedule": 300.0},
+    "offer-notification-prune": {"task": "cases.tasks.offer_notification_prune", "schedule": 3600.0},
 }
 if SPAPI_SQS_QUEUE_URL:
     CELERY_BEAT_SCHEDULE["sqs-consume"] = {"task": "cases.tasks.sqs_consume", "schedule": 20.0}
@@ -323,7 +324,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "api": env.rate("API_RATE", "1200/min"),
         # Amazon sends notifications in bursts; relays post them one by one.
-        "notifications": env.rate("NOTIFICATIONS_RATE", "60000/min"),
+        "notifications": env.rate("NOTIFICATIONS_RATE", "6000/min"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

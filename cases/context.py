@@ -14,4 +14,5 @@ def unread_notifications(request: HttpRequest) -> dict[str, Any]:
     user: Any = request.user
     if not user.is_authenticated:
         return {}
-    return {"unread_notifications": lambda: Notification.objects.filter(user=user, read_at__isnull=True).count()}
+    unread = Notification.objects.visible_to(user).filter(user=user, read_at__isnull=True)
+    return {"unread_notifications": unread.count}

@@ -138,6 +138,13 @@ def dossier_sweep() -> int:
     return len(stalled)
 
 
+@shared_task(soft_time_limit=240, time_limit=300)
+def offer_notification_prune() -> int:
+    from cases.services.offers import offer_notifications_prune
+
+    return offer_notifications_prune()
+
+
 @shared_task(soft_time_limit=60, time_limit=90)
 def idempotency_sweep() -> int:
     """Forget idempotency keys older than their time to live."""

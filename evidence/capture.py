@@ -2,7 +2,7 @@
 
 The browser reaches the network only through the process's ``EgressProxy``, which
 checks every connection it makes (the page, each redirect hop, scripts, images,
-frames) against ``netguard``. WebSockets, service workers and WebRTC are off. One
+frames) against ``netguard``. WebSockets and service workers are off, and WebRTC may only use the proxy. One
 browser per worker process is reused, in a thread of its own; each capture gets a fresh
 context (no cookies, no cache).
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime as dt
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -38,7 +39,6 @@ VIEWPORT = {"width": 1366, "height": 900}
 MAX_PAGE_HEIGHT = 16000
 _BROWSER_ARGS = [
     "--headless=new",
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-dev-shm-usage",
     "--no-first-run",
@@ -119,7 +119,13 @@ def _browser() -> Browser:
         _session.browser = _session.playwright.chromium.launch(
             executable_path=settings.CHROMIUM_PATH,
             # Everything through the checking proxy, loopback too (Chromium bypasses it by default).
-            args=[*_BROWSER_ARGS, f"--proxy-server={_session.proxy.address}", "--proxy-bypass-list=<-loopback>"],
+            args=[
+                *_BROWSER_ARGS,
+                # Chromium's sandbox cannot run as root; run capture workers as another user.
+                *(["--no-sandbox"] if os.geteuid() == 0 else []),
+                f"--proxy-server={_session.proxy.address}",
+                "--proxy-bypass-list=<-loopback>",
+            ],
             headless=True,
         )
     except PlaywrightError as error:
@@ -135,6 +141,12 @@ def _in_browser_thread(work: Callable[[], _T], timeout: float) -> _T:
     try:
         return executor.submit(work).result(timeout=timeout)
     except FutureTimeout:
+        # The browser hangs: leave it to its thread and start afresh in a new one.
+        with _Session.lock:
+            if _session.executor is executor:
+                _session.executor = None
+                _session.browser = _session.playwright = None
+                executor.shutdown(wait=False)
         raise CaptureFailed("timeout", f"The browser did not answer within {timeout:.0f} s.", transient=True) from None
 
 

@@ -137,13 +137,16 @@ class _Handler(socketserver.StreamRequestHandler):
             upstream.sendall((head + "Connection: close\r\n\r\n").encode("latin-1"))
             if length:
                 upstream.sendall(self.rfile.read(min(length, 50 * 1024 * 1024)))
-            _pipe(self.connection, upstream, egress)
+            # Only the answer flows back: a next request on this connection would reach this
+            # host unchecked, whatever host it names, so the browser must open another.
+            _pipe(self.connection, upstream, egress, answer_only=True)
 
 
-def _pipe(client: socket.socket, upstream: socket.socket, egress: Egress) -> None:
-    """Copy both ways until either side closes, the capture's time is up or its bytes are spent."""
+def _pipe(client: socket.socket, upstream: socket.socket, egress: Egress, *, answer_only: bool = False) -> None:
+    """Copy until either side closes, the capture's time is up or its bytes are spent."""
     with selectors.DefaultSelector() as selector:
-        selector.register(client, selectors.EVENT_READ, upstream)
+        if not answer_only:
+            selector.register(client, selectors.EVENT_READ, upstream)
         selector.register(upstream, selectors.EVENT_READ, client)
         while True:
             remaining = egress.deadline - time.monotonic()

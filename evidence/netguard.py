@@ -1,7 +1,7 @@
 """Outgoing HTTP that only reaches public hosts.
 
-Webhook deliveries (and later page captures) send requests to addresses that users
-type in. Every name is resolved here, every address checked, and the connection is
+Webhook deliveries and page captures (through ``evidence.egress``) go to addresses that
+users type in. Every name is resolved here, every address checked, and the connection is
 made to the checked address itself, so DNS cannot swap in a private one between the
 check and the request (rebinding). Redirects are never followed.
 ``ALLOW_PRIVATE_URLS=true`` lifts the address check, for tests and local development.
@@ -116,17 +116,6 @@ class Response:
     duration_ms: int
 
 
-@dataclass(frozen=True)
-class Fetched:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
-class TooLarge(ValueError):
-    """The answer is bigger than the caller allowed."""
-
-
 def post(
     url: str, *, body: bytes, headers: dict[str, str], timeout: float = 10.0, excerpt_bytes: int = 500
 ) -> Response:
@@ -137,60 +126,20 @@ def post(
     failures (all three worth retrying later). Each resolved address is tried in turn;
     the whole exchange is bounded by twice ``timeout``, however slowly a server drips.
     """
-    started = time.monotonic()
-    fetched = _exchange(resolve(url), "POST", body, headers, timeout, excerpt_bytes, truncate=True)
-    duration_ms = int((time.monotonic() - started) * 1000)
-    return Response(fetched.status, fetched.body.decode("utf-8", "replace"), duration_ms)
-
-
-def fetch(
-    url: str,
-    *,
-    method: str = "GET",
-    body: bytes | None = None,
-    headers: dict[str, str],
-    timeout: float,
-    max_bytes: int,
-    schemes: frozenset[str] = frozenset({"http", "https"}),
-) -> Fetched:
-    """One request to a checked public address, its body read whole up to ``max_bytes``.
-
-    Redirects are returned, not followed: a browser that follows them asks again, and the
-    new address is checked like the first. Raises like ``post``, and ``TooLarge``.
-    """
-    return _exchange(resolve(url, schemes=schemes), method, body, headers, timeout, max_bytes, truncate=False)
-
-
-def _exchange(
-    target: Target,
-    method: str,
-    body: bytes | None,
-    headers: dict[str, str],
-    timeout: float,
-    max_bytes: int,
-    *,
-    truncate: bool,
-) -> Fetched:
+    target = resolve(url)
     last_error: Exception | None = None
     for address in target.addresses:
         try:
-            return _exchange_with(target, address, method, body, headers, timeout, max_bytes, truncate)
+            return _post_to(target, address, body, headers, timeout, excerpt_bytes)
         except (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError) as error:
             last_error = error  # try the next address of the host
     assert last_error is not None
     raise last_error
 
 
-def _exchange_with(
-    target: Target,
-    address: str,
-    method: str,
-    body: bytes | None,
-    headers: dict[str, str],
-    timeout: float,
-    max_bytes: int,
-    truncate: bool,
-) -> Fetched:
+def _post_to(
+    target: Target, address: str, body: bytes, headers: dict[str, str], timeout: float, excerpt_bytes: int
+) -> Response:
     common = {
         "timeout": urllib3.Timeout(connect=timeout, read=timeout, total=timeout * 2),
         "retries": False,
@@ -210,9 +159,10 @@ def _exchange_with(
         pool = urllib3.HTTPConnectionPool(address, target.port, **common)  # type: ignore[arg-type]
     name = f"[{target.host}]" if ":" in target.host else target.host
     host_header = name if target.port in (80, 443) else f"{name}:{target.port}"
+    started = time.monotonic()
     try:
         response = pool.urlopen(
-            method,
+            "POST",
             target.path,
             body=body,
             headers={**headers, "Host": host_header},
@@ -221,15 +171,11 @@ def _exchange_with(
             assert_same_host=False,
         )
         try:
-            data = response.read(max_bytes + 1, decode_content=not truncate)
-            if len(data) > max_bytes:
-                if not truncate:
-                    raise TooLarge(f"The answer is larger than {max_bytes} bytes.")
-                data = data[:max_bytes]
-            answer_headers = [(k, v) for k, v in response.headers.items()]
+            excerpt = response.read(excerpt_bytes, decode_content=False)
         finally:
             response.release_conn()
             response.close()
     finally:
         pool.close()
-    return Fetched(response.status, answer_headers, data)
+    duration_ms = int((time.monotonic() - started) * 1000)
+    return Response(response.status, excerpt.decode("utf-8", "replace"), duration_ms)

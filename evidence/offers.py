@@ -30,6 +30,7 @@ AMAZON_RETAIL_SELLER_IDS: dict[str, str] = {
 
 # getItemOffers and ANY_OFFER_CHANGED list at most this many offers per condition.
 OFFER_LIST_CAP = 20
+MAX_PRICE = Decimal("1e10")
 
 
 class SnapshotError(ValueError):
@@ -85,7 +86,8 @@ def _money(value: Any) -> tuple[Decimal | None, str]:
         price = Decimal(str(amount)) if isinstance(amount, int | float | str) and amount != "" else None
     except InvalidOperation:
         price = None
-    if price is not None and (not price.is_finite() or price < 0):
+    # Sighting prices are numeric(12, 2): anything outside is not a price anyone pays.
+    if price is not None and (not price.is_finite() or price < 0 or price >= MAX_PRICE):
         price = None
     return price, currency.strip().upper()[:3] if isinstance(currency, str) else ""
 
@@ -153,16 +155,19 @@ def _offer(raw: Any) -> Offer | None:
 
 
 def _offers(raw: Any) -> tuple[tuple[Offer, ...], int]:
-    """The offers, one per seller, and how many entries the list had."""
+    """The offers, one per seller, and how many entries the list had (-1: some were unreadable)."""
     if not isinstance(raw, list):
         raise SnapshotError("Offers must be a list.")
-    parsed = (_offer(item) for item in raw[: OFFER_LIST_CAP * 5])
+    limit = OFFER_LIST_CAP * 5
+    parsed = [offer for item in raw[:limit] if (offer := _offer(item)) is not None]
     # One seller may list several offers of a condition; the first (the cheapest) speaks for it.
     unique: dict[str, Offer] = {}
     for offer in parsed:
-        if offer is not None and offer.seller_id not in unique:
-            unique[offer.seller_id] = offer
-    return tuple(unique.values()), len(raw)
+        unique.setdefault(offer.seller_id, offer)
+    # Entries that could not be read (or were not read) may be sellers: the list is then
+    # not known to be complete.
+    listed = len(parsed) if len(parsed) == len(raw) else -1
+    return tuple(unique.values()), listed
 
 
 def _offer_count(summary: dict[str, Any], condition: str) -> int | None:
@@ -204,7 +209,7 @@ def snapshot_from_notification(document: Any, *, source: str = "notification") -
         condition=condition,
         observed_at=_time(observed, "TimeOfOfferChange"),
         offers=offers,
-        complete=count is not None and count <= listed,
+        complete=count is not None and 0 <= count <= listed,
         source=source,
         subscriber=subscriber.strip().upper() if isinstance(subscriber, str) else "",
         notification_id=notification_id.strip(),
@@ -230,7 +235,7 @@ def snapshot_from_offers_result(result: Any, *, observed_at: dt.datetime) -> Off
         condition=condition,
         observed_at=observed_at,
         offers=offers,
-        complete=count is not None and count <= listed,
+        complete=count is not None and 0 <= count <= listed,
         source="api_poll",
         raw_offer_count=count,
     )

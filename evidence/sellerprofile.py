@@ -3,7 +3,7 @@
 Amazon prints a "Detailed Seller Information" block on seller profiles: the business name,
 the business address and, on some marketplaces, a phone number (the INFORM Consumers Act in
 the US, the EU's trader-information rules on .de, .fr, .it, .es; Japan's Specified Commercial
-Transactions Act on .co.jp). Operator linking (``cases.services.detection``) joins
+Transactions Act on .co.jp). Operator linking (``cases.services.operators``) joins
 storefronts that share a business name, address or phone into one operator, so a hijacker
 who rotates storefronts is reported as one actor. This module turns a saved profile page
 into those fields, plus the storefront's display name.

@@ -94,7 +94,7 @@ class OfferNotification(models.Model):
     # Set when it came through the HTTPS endpoint: only these teams' watch lists are matched
     # (those where the token's user works cases). From SQS, the subscriber's SellerId routes it.
     team_ids = models.JSONField(null=True, blank=True)
-    # Kept until the notification is processed (and when it could not be); SQS keeps its own copy.
+    # Kept until an HTTPS notification is processed (and when one could not be); SQS keeps its own copy.
     payload = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=8, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
     error = models.TextField(blank=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
@@ -12,8 +14,7 @@ from django.utils import timezone
 
 from cases.models import Membership, Role
 from evidence.errors import field_error
-from evidence.models import AuditEvent
-from evidence.services import Actor, AuditEntry, audit_record, audit_record_many, jsonable
+from evidence.services import Actor, AuditEntry, audit_record_many, jsonable
 
 
 def team_chain(team_id: int) -> str:
@@ -41,6 +42,10 @@ def authorize(actor: Actor, team_id: int, needed: Role) -> None:
         raise PermissionDenied(f"This needs the {needed.label.lower()} role in the team.")
 
 
+# Inside ``deferred_records()``, audit rows are collected here, by team, and written last.
+_deferred: ContextVar[dict[int, list[AuditEntry]] | None] = ContextVar("deferred_records", default=None)
+
+
 def record(
     *,
     actor: Actor,
@@ -50,16 +55,34 @@ def record(
     case_id: int | None = None,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
-) -> AuditEvent:
-    return audit_record(
-        actor=actor,
-        action=action,
-        subject=subject,
-        chain=team_chain(team_id),
-        ref=case_ref(case_id) if case_id is not None else "",
-        before=dict(before) if before is not None else None,
-        after=dict(after) if after is not None else None,
-    )
+) -> None:
+    row = entry(actor=actor, action=action, subject=subject, case_id=case_id, before=before, after=after)
+    collected = _deferred.get()
+    if collected is not None:
+        collected.setdefault(team_id, []).append(row)
+        return
+    audit_record_many(chain=team_chain(team_id), entries=[row])
+
+
+@contextmanager
+def deferred_records() -> Iterator[dict[int, list[AuditEntry]]]:
+    """Collect the audit rows of the services called inside, to write them with ``record_all``.
+
+    A batch that touches several teams would otherwise lock their audit chains in the
+    order it meets them, and two batches meeting them in other orders could deadlock.
+    """
+    collected: dict[int, list[AuditEntry]] = {}
+    token = _deferred.set(collected)
+    try:
+        yield collected
+    finally:
+        _deferred.reset(token)
+
+
+def record_all(collected: dict[int, list[AuditEntry]]) -> None:
+    """Write collected audit rows, chain by chain in team order (the order every batch locks them in)."""
+    for team_id in sorted(collected):
+        audit_record_many(chain=team_chain(team_id), entries=collected[team_id])
 
 
 def entry(
@@ -71,7 +94,7 @@ def entry(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    """An audit row to write later with ``record_many``, in the same transaction."""
+    """An audit row to write later with ``record_all``, in the same transaction."""
     return AuditEntry(
         actor=actor,
         action=action,
@@ -80,10 +103,6 @@ def entry(
         before=dict(before) if before is not None else None,
         after=dict(after) if after is not None else None,
     )
-
-
-def record_many(*, team_id: int, entries: list[AuditEntry]) -> None:
-    audit_record_many(chain=team_chain(team_id), entries=entries)
 
 
 def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:

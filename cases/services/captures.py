@@ -14,6 +14,7 @@ import tempfile
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -37,11 +38,13 @@ from cases.models import (
     Storefront,
     Submission,
 )
+from cases.models.cases import FINISHED_STATUSES
 from cases.services._common import authorize, record
 from cases.services.evidence import evidence_create
 from cases.services.notifications import notify_team
 from cases.services.storefronts import PROFILE_FIELDS, case_storefront_mark_gone, storefront_update
 from evidence import netguard
+from evidence.amazon import MARKETPLACES
 from evidence.capture import CaptureFailed, capture_page
 from evidence.errors import field_error
 from evidence.sellerprofile import parse_seller_profile
@@ -154,10 +157,18 @@ def capture_run(*, capture_id: int) -> Capture | None:
         except OperationalError:
             _owned(capture_id, attempt).update(status=JobStatus.PENDING, progress=0)
             raise
+        except (ValidationError, OSError) as error:
+            # The page cannot be kept (too large for the store, a disk error): say so.
+            _fail(capture, "store_failed", str(error), attempt)
+            return Capture.objects.get(pk=capture_id)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if capture.kind == CaptureKind.SELLER_PROFILE and capture.storefront is not None:
-        _read_profile(capture.storefront, page.html)
+        # Only Amazon's own page may fill in a storefront's business details.
+        domain = MARKETPLACES[capture.storefront.marketplace].domain
+        host = (urlsplit(page.final_url).hostname or "").lower()
+        if host == domain or host.endswith(f".{domain}"):
+            _read_profile(capture.storefront, page.html)
     return Capture.objects.get(pk=capture_id)
 
 
@@ -258,7 +269,8 @@ def captures_stalled() -> list[int]:
     for capture in Capture.objects.filter(dead, attempts__gte=MAX_ATTEMPTS).select_related("case"):
         _fail(capture, "gave_up", f"gave up after {capture.attempts} attempts that never finished", None)
     stalled = list(Capture.objects.filter(lost | dead).values_list("pk", flat=True)[:200])
-    Capture.objects.filter(pk__in=stalled, status=JobStatus.RUNNING).update(status=JobStatus.PENDING)
+    # Only the dead go back: a capture claimed since the list was read is left to its run.
+    Capture.objects.filter(dead, pk__in=stalled).update(status=JobStatus.PENDING)
     return stalled
 
 
@@ -268,10 +280,20 @@ def captures_stalled() -> list[int]:
 def rechecks_schedule(*, submission: Submission) -> list[Recheck]:
     """Plan the re-checks of a filed report (inside the caller's transaction)."""
     filed = timezone.now()
-    return Recheck.objects.bulk_create(
+    rechecks = Recheck.objects.bulk_create(
         Recheck(case_id=submission.case_id, submission=submission, due_at=filed + dt.timedelta(days=days))
         for days in sorted(set(settings.RECHECK_DAYS))
     )
+    if rechecks:
+        record(
+            actor=RECHECKER,
+            action="recheck.scheduled",
+            subject=submission,
+            team_id=submission.case.team_id,
+            case_id=submission.case_id,
+            after={"due": [r.due_at for r in rechecks]},
+        )
+    return rechecks
 
 
 def rechecks_due() -> list[int]:
@@ -303,17 +325,23 @@ def recheck_run(*, recheck_id: int) -> Recheck | None:
         return None
     recheck = Recheck.objects.select_related("case__brand").get(pk=recheck_id)
     case = recheck.case
+    if case.status in FINISHED_STATUSES or recheck.attempts > MAX_ATTEMPTS:
+        why = "the case is finished" if case.status in FINISHED_STATUSES else "gave up after repeated failures"
+        status = JobStatus.DONE if case.status in FINISHED_STATUSES else JobStatus.FAILED
+        Recheck.objects.filter(pk=recheck_id).update(status=status, error=why, finished_at=timezone.now())
+        return Recheck.objects.get(pk=recheck_id)
     credential = SpApiCredential.objects.filter(brand=case.brand).first()
     present: set[str] | None = None
     if credential is not None:
         try:
             snapshot = poll_listing(credential=credential, asin=case.asin, marketplace=case.marketplace)
+            if snapshot is not None:
+                offers_observe(brand=case.brand, snapshot=snapshot, actor=WATCHER)
         except Exception:
-            # Amazon throttled or is down: the task retries later, from pending.
+            # Amazon throttled or is down, or the database: the task retries later, from pending.
             Recheck.objects.filter(pk=recheck_id).update(status=JobStatus.PENDING)
             raise
         if snapshot is not None:
-            offers_observe(brand=case.brand, snapshot=snapshot, actor=WATCHER)
             present = {offer.seller_id for offer in snapshot.offers}
             if not snapshot.complete:
                 present |= set(
@@ -354,6 +382,14 @@ def recheck_run(*, recheck_id: int) -> Recheck | None:
         )
         if links and not still and case.resolution_suggested_at is None:
             Case.objects.filter(pk=case.pk).update(resolution_suggested_at=timezone.now())
+            record(
+                actor=RECHECKER,
+                action="case.resolution_suggested",
+                subject=case,
+                team_id=case.team_id,
+                case_id=case.pk,
+                after={"gone": gone},
+            )
             notify_team(
                 case=case,
                 kind=NotificationKind.HIJACKERS_GONE,

@@ -39,7 +39,7 @@ from cases.models import (
     WebhookEvent,
 )
 from cases.models.cases import FINISHED_STATUSES
-from cases.services._common import entry, record_many
+from cases.services._common import deferred_records, entry, record_all
 from cases.services._common import snapshot as row_snapshot
 from cases.services.captures import capture_create
 from cases.services.cases import case_open
@@ -159,7 +159,7 @@ class _Writes:
         self.sightings: list[Sighting] = []
         self.changed: dict[int, _Link] = {}
         self.extended: dict[int, _Link] = {}
-        self.entries: dict[int, list[AuditEntry]] = {}
+        self.entries: dict[int, list[AuditEntry]] = {}  # by team, filled by services too
         self.after: list[Callable[[], None]] = []
 
     def flush(self, actor: Actor) -> None:
@@ -185,10 +185,9 @@ class _Writes:
                     after={"sightings": [{"id": s.pk, **row_snapshot(s, SIGHTING_FIELDS)} for s in sightings]},
                 )
             )
-        for team_id, entries in self.entries.items():
-            record_many(team_id=team_id, entries=entries)
         for step in self.after:
             step()
+        record_all(self.entries)  # last: the follow-ups' services add their rows to it
 
 
 def _update_links(links: list[_Link], fields: list[str]) -> None:
@@ -258,21 +257,43 @@ def offers_observe(
 
 
 def listings_observe(*, listings: list[Listing], actor: Actor = WATCHER) -> list[Observed]:
-    """Record a batch of listings' snapshots, in the caller's transaction."""
+    """Record a batch of listings' snapshots, in the caller's transaction.
+
+    Everything a batch locks it locks in one order (cases by ID, then per team in team
+    order: case numbers, new rows, and last the audit chains), so two batches wait for
+    each other but do not deadlock.
+    """
     cases = _open_cases(listings)
     links = _links_of([case.pk for case in cases.values()])
+    with deferred_records() as collected:
+        results = _observe_all(sorted(listings, key=_listing_order), cases, links, actor, collected)
+    return [results[id(listing)] for listing in listings]
+
+
+def _listing_order(listing: Listing) -> tuple[int, str, str]:
+    return (listing.brand.team_id, listing.asin, listing.marketplace)
+
+
+def _observe_all(
+    listings: list[Listing],
+    cases: dict[tuple[int, str, str], Case],
+    links: dict[int, dict[str, _Link]],
+    actor: Actor,
+    collected: dict[int, list[AuditEntry]],
+) -> dict[int, Observed]:
     writes = _Writes()
-    results = []
+    writes.entries = collected
+    results: dict[int, Observed] = {}
     for listing in listings:
         case = cases.get((listing.brand.team_id, listing.asin, listing.marketplace))
         if case is None and all(o.seller_id in listing.authorized for s in listing.snapshots for o in s.offers):
-            results.append(Observed())
+            results[id(listing)] = Observed()
             continue
         if case is None:
             case = cases[(listing.brand.team_id, listing.asin, listing.marketplace)] = _open_case(
                 listing.brand, listing, actor
             )
-        results.append(_observe(listing, case, links.setdefault(case.pk, {}), writes, actor))
+        results[id(listing)] = _observe(listing, case, links.setdefault(case.pk, {}), writes, actor)
     writes.flush(actor)
     return results
 

@@ -26,12 +26,6 @@ def notify_team(*, case: Case, kind: NotificationKind, message: str) -> list[Not
     return notes
 
 
-def notify_user(*, user_id: int, case: Case, kind: NotificationKind, message: str) -> Notification:
-    note = Notification.objects.create(team_id=case.team_id, user_id=user_id, kind=kind, case=case, message=message)
-    _email_after_commit([note])
-    return note
-
-
 def _email_after_commit(notes: list[Notification]) -> None:
     from cases.tasks import notifications_email
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from cases.models import Brand, NotificationStatus, OfferNotification, SpApiCredential, WatchItem
@@ -133,7 +133,9 @@ def offer_notifications_process(*, ids: list[int] | None = None, limit: int = 20
             claimed = [row.pk for row in rows]
             _detect(rows, {})
             return len(rows)
-    except (ValidationError, ValueError) as error:
+    except _BAD_INPUT as error:
+        if isinstance(error, OperationalError):
+            raise  # the database went away: the whole batch waits for the retry
         logger.warning("a batch of notifications failed (%s); taking them one by one", error)
     taken = 0
     for row_id in claimed:
@@ -141,15 +143,62 @@ def offer_notifications_process(*, ids: list[int] | None = None, limit: int = 20
             with transaction.atomic():
                 taken += len(one := _claim([row_id], 1))
                 _detect(one, {})
-        except (ValidationError, ValueError) as error:
+        except _BAD_INPUT as error:
+            if isinstance(error, OperationalError):
+                raise
             OfferNotification.objects.filter(pk=row_id, status=NotificationStatus.PENDING).update(
                 status=NotificationStatus.FAILED, error=str(error)[:2000], processed_at=timezone.now()
             )
     return taken
 
 
+# What one notification can cause: a value the database refuses, a rule a service enforces.
+# Anything of these fails that notification alone, never its batch for good.
+_BAD_INPUT = (ValidationError, ValueError, DatabaseError)
+
+
 def offer_notifications_consume(*, documents: list[object]) -> Received:
-    """Notifications read from SQS: stored and run through detection in one transaction.
+    """Notifications read from SQS (see ``_consume``); a batch that fails is taken one by one.
+
+    A notification that fails alone is kept as failed, with its payload, so that its
+    message can be deleted instead of coming back for ever.
+    """
+    try:
+        return _consume(documents)
+    except _BAD_INPUT as error:
+        if isinstance(error, OperationalError):
+            raise
+        logger.warning("a batch of SQS notifications failed (%s); taking them one by one", error)
+    received = Received([], 0, [])
+    for document in documents:
+        try:
+            one = _consume([document])
+        except _BAD_INPUT as error:
+            if isinstance(error, OperationalError):
+                raise
+            _keep_failed(document, error)
+            continue
+        received.duplicates += one.duplicates
+        received.errors += one.errors
+    return received
+
+
+def _keep_failed(document: object, error: Exception) -> None:
+    notification_id = snapshot_from_notification(document).notification_id
+    OfferNotification.objects.get_or_create(
+        notification_id=notification_id,
+        defaults={
+            "received_via": "sqs",
+            "payload": document,
+            "status": NotificationStatus.FAILED,
+            "error": str(error)[:2000],
+            "processed_at": timezone.now(),
+        },
+    )
+
+
+def _consume(documents: list[object]) -> Received:
+    """Store notifications read from SQS and run them through detection, in one transaction.
 
     The caller deletes the messages after this returns. Should it fail or its worker die
     first, nothing is kept and SQS delivers the messages again; a notification delivered
@@ -171,7 +220,7 @@ def offer_notifications_consume(*, documents: list[object]) -> Received:
     table = OfferNotification._meta.db_table
     rows_sql = ", ".join(["(%s, 'sqs', %s, %s, '', %s)"] * len(snapshots))
     params: list[str | dt.datetime] = []
-    for notification_id in snapshots:
+    for notification_id in sorted(snapshots):  # one order for every consumer: no deadlock on the index
         params += [notification_id, NotificationStatus.PENDING, now, now]
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -187,6 +236,19 @@ def offer_notifications_consume(*, documents: list[object]) -> Received:
         ]
         _detect(rows, snapshots)
     return Received([], len(snapshots) - len(rows), errors)
+
+
+# A NotificationId must be remembered as long as SQS may deliver it again (14 days at most).
+KEEP_NOTIFICATIONS = dt.timedelta(days=14)
+
+
+def offer_notifications_prune() -> int:
+    """Forget processed notifications older than SQS's longest retention."""
+    old = OfferNotification.objects.filter(received_at__lt=timezone.now() - KEEP_NOTIFICATIONS).exclude(
+        status=NotificationStatus.PENDING
+    )
+    deleted, _ = old.delete()
+    return deleted
 
 
 def offer_notifications_stalled(*, older_than: dt.timedelta = dt.timedelta(minutes=2)) -> bool:

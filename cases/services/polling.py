@@ -13,6 +13,7 @@ from cases.models import SpApiCredential, SpApiRegion, WatchItem
 from cases.services.detection import WATCHER, authorized_sellers, offers_observe
 from evidence.amazon import MARKETPLACES
 from evidence.offers import OfferSnapshot
+from evidence.ratelimit import RateLimited
 from evidence.sealing import SealBroken, unseal
 from evidence.spapi import BATCH_SIZE, AuthFailed, Credentials, ItemFailure, PricingClient, SpApiError
 
@@ -68,7 +69,7 @@ def watch_poll(*, credential_id: int) -> int:
     """Check the brand's due watch items with getItemOffersBatch; returns how many were checked.
 
     A throttled or failed batch puts its items back to be due at once and raises the
-    ``SpApiError`` for the task to retry with backoff.
+    error for the task to retry with backoff.
     """
     credential = SpApiCredential.objects.select_related("brand").filter(pk=credential_id).first()
     if credential is None:
@@ -91,7 +92,7 @@ def watch_poll(*, credential_id: int) -> int:
             # Someone must enter the credentials again; the items wait for their next check.
             _note_credential_error(credential, str(error))
             return checked
-        except SpApiError as error:
+        except (SpApiError, RateLimited) as error:
             remaining = [item.pk for item in items[start:]]
             WatchItem.objects.filter(pk__in=remaining).update(next_check_at=timezone.now(), last_error=str(error))
             raise

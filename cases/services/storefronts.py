@@ -76,6 +76,11 @@ def storefront_update(*, storefront: Storefront, actor: Actor, **changes: Any) -
     return storefront
 
 
+def _lock_case(case: Case) -> None:
+    # Detection updates a case's storefront links from what it read under this lock.
+    Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).first()
+
+
 def _refuse_authorized(case: Case, seller_id: str) -> None:
     authorized = AuthorizedSeller.objects.filter(
         brand_id=case.brand_id, marketplace=case.marketplace, seller_id=seller_id
@@ -136,6 +141,7 @@ def sighting_record(
 ) -> Sighting:
     """A storefront seen on the case's listing; extends its first and last seen."""
     authorize(actor, case.team_id, Role.AGENT)
+    _lock_case(case)
     if storefront.team_id != case.team_id or storefront.marketplace != case.marketplace:
         raise field_error("storefront", "The storefront is not in this case's team and marketplace.", "invalid")
     _refuse_authorized(case, storefront.seller_id)
@@ -188,6 +194,7 @@ def sighting_record(
 def case_storefront_mark_gone(*, link: CaseStorefront, actor: Actor) -> CaseStorefront:
     """The storefront no longer offers the listing; its last sighting stays as it was."""
     authorize(actor, link.case.team_id, Role.AGENT)
+    _lock_case(link.case)
     link = CaseStorefront.objects.select_for_update().select_related("case").get(pk=link.pk)
     if link.state == PresenceState.GONE:
         return link

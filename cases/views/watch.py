@@ -38,8 +38,10 @@ def brand_watch(request: HttpRequest, pk: int) -> HttpResponse:
             if action == "add":
                 form = {key: request.POST.get(key, "").strip() for key in form}
                 interval = form["interval_minutes"]
-                if interval and not interval.isdigit():
-                    raise ValidationError({"interval_minutes": [_("Give a number of minutes.")]})
+                if interval and not (interval.isascii() and interval.isdigit() and 5 <= int(interval) <= 10080):
+                    raise ValidationError(
+                        {"interval_minutes": [_("Give a number of minutes from 5 to 10080 (a week).")]}
+                    )
                 watch_add(
                     brand=brand,
                     asin=form["asin"],

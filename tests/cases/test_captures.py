@@ -1,5 +1,6 @@
 """Page captures in real headless Chromium against a local site."""
 
+import dataclasses
 import hashlib
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from cases.models import Capture, Evidence, OperatorLink, Storefront
 from cases.services.captures import capture_request
 from evidence import netguard
+from evidence.amazon import MARKETPLACES
 from evidence.models import AuditEvent
 from evidence.services import Actor, evidence_storage
 from tests.factories import BrandFactory, CaseFactory, attach, manager_of
@@ -124,8 +126,11 @@ def test_a_robot_check_is_recorded_as_such_not_stored_as_proof(
 
 
 def test_a_seller_profile_capture_fills_the_storefront_and_links_operators(
-    case, site, public_loopback, django_capture_on_commit_callbacks
+    case, site, public_loopback, django_capture_on_commit_callbacks, monkeypatch
 ):
+    # The local site stands in for amazon.com, the only host whose profile pages are read.
+    us = dataclasses.replace(MARKETPLACES["US"], domain="127.0.0.1")
+    monkeypatch.setattr("cases.services.captures.MARKETPLACES", {**MARKETPLACES, "US": us})
     known = attach(case, 1)
     from cases import services
 
@@ -165,3 +170,20 @@ def test_viewers_cannot_request_captures(case, personas):
 
     with pytest.raises(PermissionDenied):
         capture_request(case=case, url="https://www.amazon.com/dp/B0C1HJ4K2L", actor=Actor.of_user(personas.viewer))
+
+
+def test_a_profile_page_from_elsewhere_changes_nothing(case, site, public_loopback, django_capture_on_commit_callbacks):
+    storefront = attach(case, 2)
+    site.html(
+        "/fake-profile",
+        '<div id="page-section-detail-seller-info"><span>Business Name:</span><span>Forged Ltd</span></div>',
+    )
+    capture = run(
+        case,
+        site.url("/fake-profile"),
+        django_capture_on_commit_callbacks,
+        kind="seller_profile",
+        storefront=storefront,
+    )
+    assert capture.status == "done"
+    assert Storefront.objects.get(pk=storefront.pk).business_name == ""

@@ -46,8 +46,9 @@ class WatchViewSet(ApiViewSet):
         parameters=[IDEMPOTENCY_KEY],
     )
     def create(self, request: Request, brand_pk: str) -> Response:
+        brand = self.brand(brand_pk)
         data = validated(cs.WatchItemInputSerializer, request.data)
-        item = watch_add(brand=self.brand(brand_pk), actor=actor_of(request), **data)
+        item = watch_add(brand=brand, actor=actor_of(request), **data)
         return self.respond(cs.WatchItemSerializer(item).data, status=201, etag=False)
 
     @extend_schema(
@@ -56,8 +57,8 @@ class WatchViewSet(ApiViewSet):
         responses=cs.WatchItemSerializer,
     )
     def partial_update(self, request: Request, brand_pk: str, pk: str) -> Response:
-        data = validated(cs.WatchItemUpdateSerializer, request.data)
         item = self.get_visible(WatchItem.objects.filter(brand=self.brand(brand_pk)), pk)
+        data = validated(cs.WatchItemUpdateSerializer, request.data)
         item = watch_update(item=item, actor=actor_of(request), **data)
         return self.respond(cs.WatchItemSerializer(item).data)
 
@@ -94,8 +95,9 @@ class SpApiCredentialViewSet(ApiViewSet):
         responses=cs.SpApiCredentialSerializer,
     )
     def update(self, request: Request, brand_pk: str) -> Response:
+        brand = self.brand(brand_pk)
         data = validated(cs.SpApiCredentialInputSerializer, request.data)
-        credential = sp_api_credentials_set(brand=self.brand(brand_pk), actor=actor_of(request), **data)
+        credential = sp_api_credentials_set(brand=brand, actor=actor_of(request), **data)
         return self.respond(cs.SpApiCredentialSerializer(credential).data, etag=False)
 
     @extend_schema(summary="Remove the brand's SP-API access (managers)", responses={204: None})
@@ -198,5 +200,5 @@ class OfferNotificationViewSet(ApiViewSet):
                 raise exceptions.ValidationError({"body": received.errors[:10]})
             if received.pending:
                 transaction.on_commit(offer_notifications_schedule_drain)
-        accepted = len(documents) - received.duplicates
+        accepted = len({d["NotificationMetadata"]["NotificationId"] for d in documents}) - received.duplicates
         return self.respond({"accepted": accepted, "duplicates": received.duplicates}, status=202, etag=False)

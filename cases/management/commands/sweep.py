@@ -7,6 +7,7 @@ from cases.tasks import (
     capture_sweep,
     dossier_sweep,
     idempotency_sweep,
+    offer_notification_prune,
     offer_notification_sweep,
     recheck_due,
     sqs_consume,
@@ -32,6 +33,7 @@ class Command(BaseCommand):
             "brands polled": watch_due(),
             "re-checks run": recheck_due(),
             "idempotency keys expired": idempotency_sweep(),
+            "old notifications forgotten": offer_notification_prune(),
         }
         if settings.SPAPI_SQS_QUEUE_URL:
             counts["SQS messages read"] = sqs_consume()

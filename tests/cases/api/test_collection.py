@@ -142,3 +142,22 @@ def test_capture_request_validates_the_address(api, case, settings):
         assert error_of(answer)["fields"]["url"][0]["code"] == code, address
     assert api.viewer.post(url, {"url": "https://www.amazon.com/dp/B0C1HJ4K2L"}, format="json").status_code == 403
     assert api.outsider.post(url, {"url": "https://www.amazon.com/dp/B0C1HJ4K2L"}, format="json").status_code == 404
+
+
+def test_an_absurd_price_does_not_hold_up_other_notifications(api, brand, personas, django_capture_on_commit_callbacks):
+    watch_add(brand=brand, asin=ASIN, marketplace="US", actor=manager_of(personas.team))
+    absurd = notification(seller_id(1))
+    absurd["Payload"]["AnyOfferChangedNotification"]["Offers"][0]["ListingPrice"]["Amount"] = 1e15
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = api.agent.post("/api/v1/sp-api/notifications/", [absurd, notification(seller_id(2))], format="json")
+    assert answer.status_code == 202
+    assert set(OfferNotification.objects.values_list("status", flat=True)) == {"done"}
+    prices = dict(Sighting.objects.values_list("storefront__seller_id", "price"))
+    assert prices[seller_id(1)] is None
+    assert prices[seller_id(2)] is not None
+
+
+def test_outsiders_get_404_before_their_input_is_read(api, brand):
+    answer = api.outsider.post(f"/api/v1/brands/{brand.pk}/watch/", {"asin": "bad"}, format="json")
+    assert answer.status_code == 404
+    assert api.outsider.put(f"/api/v1/brands/{brand.pk}/sp-api/", {}, format="json").status_code == 404
