@@ -12,6 +12,7 @@ urlpatterns = [
     path("cases/<int:case_pk>/evidence/<int:pk>/download", pages.evidence_download, name="evidence_download"),
     path("cases/<int:pk>/dossiers/", pages.dossier_build, name="dossier_build"),
     path("cases/<int:pk>/warnings/", pages.warning_send, name="warning_send"),
+    path("cases/<int:pk>/captures/", pages.capture_request_view, name="capture_request"),
     path(
         "cases/<int:case_pk>/dossiers/<int:pk>/<str:kind>",
         pages.dossier_file,

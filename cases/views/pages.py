@@ -23,6 +23,7 @@ from cases.models import (
     Dossier,
     DossierStatus,
     Evidence,
+    JobStatus,
     Role,
     Storefront,
     Team,
@@ -32,6 +33,7 @@ from cases.models import (
     WebhookEvent,
 )
 from cases.models.letters import LetterKind, LetterLanguage
+from cases.services.captures import capture_request
 from cases.services.dossiers import dossier_request
 from cases.services.records import warning_record
 from cases.services.tokens import api_token_create, api_token_revoke
@@ -93,6 +95,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     working = (DossierStatus.QUEUED, DossierStatus.RUNNING)
     context["dossiers"] = dossiers
     context["building"] = any(d.status in working for d in dossiers)
+    captures = list(case.captures.select_related("requested_by")[:20])
+    context["captures"] = captures
+    context["capturing"] = any(c.status in (JobStatus.PENDING, JobStatus.RUNNING) for c in captures)
     return render(request, "cases/case_detail.html", context)
 
 
@@ -237,6 +242,22 @@ def dossier_file(request: HttpRequest, case_pk: int, pk: int, kind: str) -> Http
     if dossier is None or dossier.pdf is None:
         raise Http404("No such dossier")
     return dossier_bundle_response(dossier) if kind == "bundle" else dossier_pdf_response(dossier)
+
+
+@require_POST
+@login_required
+def capture_request_view(request: HttpRequest, pk: int) -> HttpResponse:
+    case = Case.objects.visible_to(request.user).filter(pk=pk).first()
+    if case is None:
+        raise Http404("No such case")
+    try:
+        capture_request(case=case, url=request.POST.get("url", ""), actor=Actor.of_user(request.user))
+        messages.success(request, _("The page is being captured."))
+    except ValidationError as invalid:
+        messages.error(request, " ".join(m for ms in invalid.message_dict.values() for m in ms))
+    except PermissionDenied:
+        messages.error(request, _("Viewers cannot request captures."))
+    return redirect("cases:case_detail", pk=case.pk)
 
 
 @require_POST

@@ -169,3 +169,18 @@ def test_every_interface_string_has_a_chinese_translation():
     assert untranslated == []
     compiled = subprocess.run(["msgfmt", "-o", "-", str(catalogue)], capture_output=True, check=True).stdout
     assert catalogue.with_suffix(".mo").read_bytes() == compiled, "run make messages to compile the catalogue"
+
+
+def test_a_page_capture_is_requested_from_the_case_page(client, personas, case, django_capture_on_commit_callbacks):
+    from cases.models import Capture
+
+    client.force_login(personas.agent)
+    url = reverse("cases:capture_request", args=[case.pk])
+    answer = client.post(url, {"url": "http://169.254.169.254/latest/meta-data/"}, follow=True)
+    assert "not allowed" in answer.content.decode()
+    assert not Capture.objects.exists()
+    client.force_login(personas.viewer)
+    answer = client.post(url, {"url": "https://www.amazon.com/dp/B0C1HJ4K2L"}, follow=True)
+    assert "Viewers cannot request captures." in answer.content.decode()
+    client.force_login(personas.outsider)
+    assert client.post(url, {"url": "https://www.amazon.com/dp/B0C1HJ4K2L"}).status_code == 404
