@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from html import unescape
 from typing import Literal
 
+from evidence.htmlscan import Stop, scan
+
 logger = logging.getLogger(__name__)
 
 # Profile pages run to a megabyte or two; past 5 MB the input is not one worth reading.
@@ -183,23 +185,11 @@ _BLOCKS = _tags(
     "h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section summary table tbody td tfoot th thead tr ul"
 )
 _VOID = _tags("area base br col embed hr img input keygen link meta param source track wbr")
-# Elements whose content is not markup: skipped whole, so a script holding "<div>" or a
-# "Business Name:" string cannot inject fields.
-_RAW_TEXT = _tags("script style textarea title xmp iframe noembed noframes noscript")
-_RAW_END = {name: re.compile(rf"</{name}[\s/>]", re.IGNORECASE) for name in _RAW_TEXT}
 _LIST_CONTAINERS = frozenset(("ul", "ol", "menu"))
 
-# Where markup can start; a "<" before anything else is text, skipped at C speed.
-_MARKUP = re.compile(r"<[A-Za-z/!?]")
-_TAG_NAME = re.compile(r"[A-Za-z][^\s/>\x00]*")
-_QUOTE_OR_GT = re.compile(r"[>\"']")
 _ATTR = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""")
 _SPACES = re.compile(r"\s+")
 _DIGIT = re.compile(r"\d")
-
-
-class _Stop(Exception):
-    """The rest of the input cannot add anything: end of input inside a tag, or a cap."""
 
 
 class _Element:
@@ -525,93 +515,11 @@ class _Reader:
             self._pop()
 
 
-def _tag_end(doc: str, pos: int, start: int) -> int:
-    """Index just past the ``>`` that ends the tag opened at ``start``, scanning from ``pos``."""
-    while True:
-        match = _QUOTE_OR_GT.search(doc, pos)
-        if match is None:
-            raise _Stop
-        i = match.start()
-        quote = doc[i]
-        if quote == ">":
-            return i + 1
-        # A quote only delimits a value right after "="; elsewhere it is part of a name.
-        j = i - 1
-        while j > start and doc[j] in " \t\n\r\f":
-            j -= 1
-        if doc[j] == "=":
-            close = doc.find(quote, i + 1)
-            if close < 0:
-                raise _Stop
-            pos = close + 1
-        else:
-            pos = i + 1
-
-
-def _read(doc: str, reader: _Reader) -> None:
-    """Tokenize ``doc`` in one pass; every scan moves forward, so time is linear in its size."""
-    pos = 0  # start of the text not yet handed to the reader
-    scan = 0  # where to look for the next markup
-    tokens = 0
-    while True:
-        found = _MARKUP.search(doc, scan)
-        if found is None:
-            _text(reader, doc[pos:])
-            return
-        tokens += 1
-        if tokens > MAX_TOKENS:
-            raise _Stop
-        lt = found.start()
-        nxt = doc[lt + 1]
-        if nxt == "!" and doc.startswith("<!--", lt):
-            close = doc.find("-->", lt + 4)
-            _text(reader, doc[pos:lt])
-            if close < 0:
-                return
-            pos = scan = close + 3
-            continue
-        closing = nxt == "/"
-        name_match = _TAG_NAME.match(doc, lt + 2 if closing else lt + 1)
-        if name_match is None:
-            if nxt in "!?" or lt + 2 < len(doc):
-                # Declarations, processing instructions, "</3" and "</>": skipped to the next ">".
-                close = doc.find(">", lt + 2)
-                _text(reader, doc[pos:lt])
-                if close < 0:
-                    return
-                pos = scan = close + 1
-            else:
-                scan = lt + 1  # a "</" that ends the input is text
-            continue
-        _text(reader, doc[pos:lt])
-        tag = name_match.group().lower()
-        end = _tag_end(doc, name_match.end(), lt)
-        pos = scan = end
-        if closing:
-            reader.end(tag)
-            continue
-        attrs = doc[name_match.end() : end - 1]
-        reader.start(tag, attrs, self_closing=attrs.endswith("/"))
-        if tag in _RAW_TEXT:
-            raw_end = _RAW_END[tag].search(doc, end)
-            if raw_end is None:
-                return
-            pos = scan = raw_end.start()
-
-
-def _text(reader: _Reader, chunk: str) -> None:
-    if chunk:
-        # The reader keeps no more than _BUFFER_MAX characters of a line, so a huge text run
-        # is cut before its character references are decoded.
-        chunk = chunk[: _BUFFER_MAX * 4]
-        reader.text(unescape(chunk) if "&" in chunk else chunk)
-
-
 def _parse(doc: str) -> SellerProfile:
     reader = _Reader()
     # Stopping early keeps what was read so far.
-    with contextlib.suppress(_Stop):
-        _read(doc[:MAX_INPUT_CHARS], reader)
+    with contextlib.suppress(Stop):
+        scan(doc[:MAX_INPUT_CHARS], reader, max_tokens=MAX_TOKENS, max_text=_BUFFER_MAX)
     return reader.result()
 
 
