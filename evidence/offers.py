@@ -148,8 +148,10 @@ def _offer(raw: Any) -> Offer | None:
         buy_box=buy_box if isinstance(buy_box, bool) else None,
         sub_condition=str(raw.get("SubCondition") or "")[:20],
         ships_from=where[:100],
-        feedback_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
-        feedback_rating=Decimal(str(rating)) if isinstance(rating, int | float) else None,
+        feedback_count=count if isinstance(count, int) and not isinstance(count, bool) and 0 <= count < 2**31 else None,
+        feedback_rating=Decimal(str(rating)).quantize(Decimal("0.01"))
+        if isinstance(rating, int | float) and not isinstance(rating, bool) and 0 <= rating <= 100
+        else None,
         prime=prime_flag,
     )
 

@@ -263,6 +263,9 @@ class SightingSerializer(serializers.ModelSerializer[Sighting]):
             "fulfillment",
             "buy_box",
             "source",
+            "ships_from",
+            "feedback_count",
+            "feedback_positive_percent",
             "created_at",
         ]
         read_only_fields = fields

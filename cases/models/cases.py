@@ -261,6 +261,10 @@ class Sighting(TeamScoped):
     fulfillment = models.CharField(max_length=8, choices=Fulfillment.choices, default=Fulfillment.UNKNOWN)
     buy_box = models.BooleanField(null=True, blank=True, help_text="Empty when the source did not say")
     source = models.CharField(max_length=16, choices=SightingSource.choices, default=SightingSource.MANUAL)
+    # As Amazon reported them with the offer; empty when the source did not say.
+    ships_from = models.CharField(max_length=100, blank=True)
+    feedback_count = models.PositiveIntegerField(null=True, blank=True)
+    feedback_positive_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TeamScopedQuerySet.as_manager()

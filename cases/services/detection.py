@@ -338,6 +338,9 @@ def _observe(listing: Listing, case: Case, links: dict[str, _Link], writes: _Wri
                 fulfillment=offer.fulfillment,
                 buy_box=offer.buy_box,
                 source=snapshot.source,
+                ships_from=offer.ships_from,
+                feedback_count=offer.feedback_count,
+                feedback_positive_percent=offer.feedback_rating,
             )
             writes.sightings.append(sighting)
             result.sightings += 1

@@ -32,7 +32,19 @@ from evidence.errors import field_error
 from evidence.services import Actor
 
 PROFILE_FIELDS = ("name", "business_name", "business_address", "phone")
-SIGHTING_FIELDS = ("storefront", "seen_at", "price", "currency", "condition", "fulfillment", "buy_box", "source")
+SIGHTING_FIELDS = (
+    "storefront",
+    "seen_at",
+    "price",
+    "currency",
+    "condition",
+    "fulfillment",
+    "buy_box",
+    "source",
+    "ships_from",
+    "feedback_count",
+    "feedback_positive_percent",
+)
 
 
 def _storefront_get_or_create(*, team: Team, marketplace: str, seller_id: str, name: str, actor: Actor) -> Storefront:

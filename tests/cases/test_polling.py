@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from cases import services
-from cases.models import Case, CaseStorefront, SpApiCredential, WatchItem
+from cases.models import Case, CaseStorefront, Sighting, SpApiCredential, WatchItem
 from cases.services.polling import credentials_due, watch_poll
 from cases.services.watch import sp_api_credentials_set, watch_add
 from evidence.ratelimit import RateLimited, TokenBucket
@@ -63,6 +63,9 @@ def test_due_items_are_polled_in_one_batch_and_hijackers_detected(amazon, brand,
     assert len(batches[0][2]["requests"]) == 3
     hijacked = dict(Case.objects.values_list("asin", "case_storefronts__storefront__seller_id"))
     assert hijacked == {"B000000001": seller_id(1), "B000000003": seller_id(2)}
+    sighting = Sighting.objects.get(storefront__seller_id=seller_id(2))
+    assert (sighting.fulfillment, sighting.buy_box, sighting.ships_from) == ("FBA", True, "CN")
+    assert (sighting.feedback_count, str(sighting.feedback_positive_percent)) == (3, "67.00")
     checked = WatchItem.objects.get(asin="B000000002")
     assert checked.last_checked_at is not None
     assert checked.next_check_at > timezone.now()
