@@ -12,10 +12,16 @@ COPY requirements.txt .
 RUN python3 -m venv $VIRTUAL_ENV && pip install --no-cache-dir -r requirements.txt
 
 COPY . .
-# collectstatic needs production settings; this key exists only for this build step.
+# collectstatic needs production settings (for the static manifest); these values exist
+# only for this build step, which reaches no database, Redis or secret. Files go where the
+# app serves them from at run time (VAR_DIR defaults to /app/var).
 RUN DEBUG=false SECRET_KEY=collectstatic-only-$(head -c 48 /dev/urandom | base64 | tr -dc A-Za-z0-9) \
-    ALLOWED_HOSTS=build VAR_DIR=/tmp/build python manage.py collectstatic --noinput \
+    AUDIT_KEY=collectstatic-only ALLOWED_HOSTS=build \
+    CREDENTIALS_KEY=$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
+    DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 VAR_DIR=/app/var \
+    python manage.py collectstatic --noinput \
     && useradd --system --uid 1000 --home /app casemanager && mkdir -p /data/evidence && chown casemanager /data/evidence
+# Not root: Chromium keeps its sandbox for page captures, and the app cannot write its own code.
 USER casemanager
 EXPOSE 8000
 CMD ["gunicorn", "casemanager.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]
