@@ -287,6 +287,10 @@ SPAPI_SQS_ENDPOINT_URL = env.url("SPAPI_SQS_ENDPOINT_URL", schemes={"http", "htt
 SPAPI_SQS_REGION = env.string("SPAPI_SQS_REGION") or "us-east-1"
 WATCH_INTERVAL_MINUTES = env.integer("WATCH_INTERVAL_MINUTES", 60, minimum=5)
 CHROMIUM_PATH = env.string("CHROMIUM_PATH") or "/usr/bin/chromium"
+# Chromium's own sandbox around the pages it renders. It cannot run as root, nor where
+# user namespaces are blocked (Docker's default seccomp profile): there, the container is
+# the boundary and CHROMIUM_SANDBOX=false says so.
+CHROMIUM_SANDBOX = env.boolean("CHROMIUM_SANDBOX", default=True)
 CAPTURE_TIMEOUT_SECONDS = env.integer("CAPTURE_TIMEOUT_SECONDS", 45, minimum=5)
 CAPTURE_MAX_BYTES = env.integer("CAPTURE_MAX_BYTES", 50 * 1024 * 1024, minimum=1024 * 1024)
 # After a report is filed, its storefronts are checked again after these many days.

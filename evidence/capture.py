@@ -122,7 +122,7 @@ def _browser() -> Browser:
             args=[
                 *_BROWSER_ARGS,
                 # Chromium's sandbox cannot run as root; run capture workers as another user.
-                *(["--no-sandbox"] if os.geteuid() == 0 else []),
+                *(["--no-sandbox"] if os.geteuid() == 0 or not settings.CHROMIUM_SANDBOX else []),
                 f"--proxy-server={_session.proxy.address}",
                 "--proxy-bypass-list=<-loopback>",
             ],
