@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from cases.models import Membership, Role
+from evidence import netguard
 from evidence.errors import field_error
 from evidence.services import Actor, AuditEntry, audit_record_many, jsonable
 
@@ -197,6 +198,23 @@ def _on_fields(error: ValidationError) -> ValidationError:
 def require_aware(field: str, value: dt.datetime | None) -> None:
     if value is not None and timezone.is_naive(value):
         raise field_error(field, "Give a time with its time zone, e.g. 2026-05-01T09:30:00Z.", "naive")
+
+
+def public_url(url: str, *, schemes: frozenset[str], max_length: int = 2048) -> str:
+    """``url``, stripped, if it may be fetched; a field error on ``url`` saying why otherwise.
+
+    Resolves the host (network I/O): call it before the transaction opens.
+    """
+    url = url.strip()
+    if len(url) > max_length:
+        raise field_error("url", f"The address is longer than {max_length} characters.", "too_long")
+    try:
+        netguard.resolve(url, schemes=schemes)
+    except netguard.UnsafeURL as error:
+        raise field_error("url", str(error), "unsafe_url") from None
+    except netguard.ResolutionFailed as error:
+        raise field_error("url", str(error), "unresolvable") from None
+    return url
 
 
 def clean_file_name(name: str) -> str:

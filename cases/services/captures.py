@@ -39,11 +39,10 @@ from cases.models import (
     Submission,
 )
 from cases.models.cases import FINISHED_STATUSES
-from cases.services._common import authorize, record
+from cases.services._common import authorize, public_url, record
 from cases.services.evidence import evidence_create
 from cases.services.notifications import notify_team
 from cases.services.storefronts import PROFILE_FIELDS, case_storefront_mark_gone, storefront_update
-from evidence import netguard
 from evidence.amazon import MARKETPLACES
 from evidence.capture import CaptureFailed, capture_page
 from evidence.errors import field_error
@@ -63,19 +62,11 @@ class _LostClaim(Exception):
 
 
 def _check_url(url: str) -> str:
-    url = url.strip()
-    if len(url) > 2048:
-        raise field_error("url", "The address is longer than 2048 characters.", "too_long")
     try:
-        _http_url(url)
-        netguard.resolve(url, schemes=frozenset({"http", "https"}))
+        _http_url(url.strip())
     except ValidationError:
         raise field_error("url", "Give an http or https address.", "invalid_url") from None
-    except netguard.UnsafeURL as error:
-        raise field_error("url", str(error), "unsafe_url") from None
-    except netguard.ResolutionFailed as error:
-        raise field_error("url", str(error), "unresolvable") from None
-    return url
+    return public_url(url, schemes=frozenset({"http", "https"}))
 
 
 def capture_request(

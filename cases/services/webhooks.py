@@ -29,25 +29,15 @@ from cases.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from cases.services._common import authorize, record, save_changes
+from cases.services._common import authorize, public_url, record, save_changes
 from evidence.errors import field_error
-from evidence.netguard import ResolutionFailed, UnsafeURL, resolve
 from evidence.services import Actor
 
 SIGNATURE_HEADER = "Casemanager-Signature"
 
 
 def _check_url(url: str) -> str:
-    url = url.strip()
-    if len(url) > 2000:
-        raise field_error("url", "The address is longer than 2000 characters.", "too_long")
-    try:
-        resolve(url)
-    except UnsafeURL as error:
-        raise field_error("url", str(error), "unsafe_url") from None
-    except ResolutionFailed as error:
-        raise field_error("url", str(error), "unresolvable") from None
-    return url
+    return public_url(url, schemes=frozenset({"https"}), max_length=2000)
 
 
 def _check_events(events: Any) -> list[str]:
