@@ -8,6 +8,7 @@ import logging
 import secrets
 import smtplib
 import time
+from typing import Any
 
 import urllib3
 from celery import Task, shared_task
@@ -32,15 +33,20 @@ from evidence.spapi import Throttled, Unavailable
 
 logger = logging.getLogger(__name__)
 
+# Every task that writes retries when the database went away, with backoff and jitter.
+RETRY_DATABASE: dict[str, Any] = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
 # A claimed delivery is not claimed again for this long, even if its worker died.
 CLAIM_LEASE = dt.timedelta(minutes=2)
 
 
 @shared_task(
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=5,
+    **RETRY_DATABASE,
     soft_time_limit=60,
     time_limit=90,
 )
@@ -103,20 +109,22 @@ def webhook_deliver(delivery_id: int) -> None:
         webhook_deliver.apply_async((delivery_id,), eta=due)
 
 
+def _requeue(task: Task, ids: list[int]) -> int:
+    """Queue ``task`` once per row ID (what every sweeper does with what it found)."""
+    for pk in ids:
+        task.delay(pk)
+    return len(ids)
+
+
 @shared_task(soft_time_limit=60, time_limit=90)
 def webhook_sweep() -> int:
     """Re-enqueue deliveries that are due: their message was lost, or their worker died."""
     due = list(deliveries_due().values_list("pk", flat=True)[:1000])
-    for delivery_id in due:
-        webhook_deliver.delay(delivery_id)
-    return len(due)
+    return _requeue(webhook_deliver, due)
 
 
 @shared_task(
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=5,
+    **RETRY_DATABASE,
     soft_time_limit=settings.DOSSIER_TIME_LIMIT_SECONDS + 60,
     time_limit=settings.DOSSIER_TIME_LIMIT_SECONDS + 90,
 )
@@ -133,9 +141,7 @@ def dossier_sweep() -> int:
     from cases.services.dossiers import dossiers_stalled
 
     stalled = dossiers_stalled()
-    for dossier_id in stalled:
-        dossier_build_task.delay(dossier_id)
-    return len(stalled)
+    return _requeue(dossier_build_task, stalled)
 
 
 @shared_task(soft_time_limit=240, time_limit=300)
@@ -174,10 +180,7 @@ def notifications_email(notification_ids: list[int]) -> int:
 
 
 @shared_task(
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=5,
+    **RETRY_DATABASE,
     soft_time_limit=90,
     time_limit=120,
 )
@@ -206,10 +209,7 @@ def _retry_later(task: Task, error: Exception, *, base: int, cap: int = 3600) ->
 
 @shared_task(
     bind=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=5,
+    **RETRY_DATABASE,
     soft_time_limit=settings.CAPTURE_TIMEOUT_SECONDS * 2 + 30,
     time_limit=settings.CAPTURE_TIMEOUT_SECONDS * 2 + 60,
 )
@@ -229,9 +229,7 @@ def capture_sweep() -> int:
     from cases.services.captures import captures_stalled
 
     stalled = captures_stalled()
-    for capture_id in stalled:
-        capture_run_task.delay(capture_id)
-    return len(stalled)
+    return _requeue(capture_run_task, stalled)
 
 
 @shared_task(soft_time_limit=60, time_limit=90)
@@ -240,17 +238,12 @@ def watch_due() -> int:
     from cases.services.polling import credentials_due
 
     due = credentials_due()
-    for credential_id in due:
-        watch_poll_task.delay(credential_id)
-    return len(due)
+    return _requeue(watch_poll_task, due)
 
 
 @shared_task(
     bind=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=5,
+    **RETRY_DATABASE,
     soft_time_limit=150,
     time_limit=180,
 )
@@ -276,10 +269,7 @@ def offer_notifications_schedule_drain() -> None:
 
 
 @shared_task(
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=5,
+    **RETRY_DATABASE,
     soft_time_limit=240,
     time_limit=300,
 )
@@ -357,17 +347,12 @@ def recheck_due() -> int:
     from cases.services.captures import rechecks_due
 
     due = rechecks_due()
-    for recheck_id in due:
-        recheck_run_task.delay(recheck_id)
-    return len(due)
+    return _requeue(recheck_run_task, due)
 
 
 @shared_task(
     bind=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=5,
+    **RETRY_DATABASE,
     soft_time_limit=120,
     time_limit=150,
 )
