@@ -131,7 +131,7 @@ class CaseCaptureViewSet(ApiViewSet):
         data = validated(cs.CaptureInputSerializer, request.data)
         storefront = None
         if data.get("storefront") is not None:
-            storefront = Storefront.objects.filter(team_id=case.team_id, pk=data["storefront"]).first()
+            storefront = self.visible(Storefront).filter(team_id=case.team_id, pk=data["storefront"]).first()
             if storefront is None:
                 raise exceptions.ValidationError({"storefront": ["No such storefront in the case's team."]})
         capture = capture_request(
@@ -187,11 +187,8 @@ class OfferNotificationViewSet(ApiViewSet):
         ]
         if not documents or len(documents) > 100:
             raise exceptions.ValidationError({"body": ["Send 1 to 100 notifications."]})
-        team_ids = list(
-            Membership.objects.filter(
-                user_id=int(request.user.pk or 0), role__in=[Role.AGENT, Role.MANAGER]
-            ).values_list("team_id", flat=True)
-        )
+        mine = self.visible(Membership).filter(user_id=request.user.pk, role__in=[Role.AGENT, Role.MANAGER])
+        team_ids = list(mine.values_list("team_id", flat=True))
         if not team_ids:
             raise exceptions.PermissionDenied("This needs the agent role in a team.")
         with transaction.atomic():
