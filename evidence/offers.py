@@ -44,7 +44,6 @@ class Offer:
     currency: str
     fulfillment: str  # "FBA" or "FBM"
     buy_box: bool | None  # None when the source did not say
-    sub_condition: str = ""
     ships_from: str = ""
     feedback_count: int | None = None
     feedback_rating: Decimal | None = None
@@ -146,7 +145,6 @@ def _offer(raw: Any) -> Offer | None:
         currency=currency,
         fulfillment="FBA" if raw.get("IsFulfilledByAmazon") is True else "FBM",
         buy_box=buy_box if isinstance(buy_box, bool) else None,
-        sub_condition=str(raw.get("SubCondition") or "")[:20],
         ships_from=where[:100],
         feedback_count=count if isinstance(count, int) and not isinstance(count, bool) and 0 <= count < 2**31 else None,
         feedback_rating=Decimal(str(rating)).quantize(Decimal("0.01"))

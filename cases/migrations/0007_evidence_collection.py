@@ -86,7 +86,7 @@ class Migration(migrations.Migration):
             name='Notification',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('new_hijacker', 'New hijacker'), ('assigned', 'Assigned to you'), ('mentioned', 'Mentioned'), ('dossier_ready', 'Dossier ready'), ('hijackers_gone', 'Hijackers gone')], max_length=16)),
+                ('kind', models.CharField(choices=[('new_hijacker', 'New hijacker'), ('hijackers_gone', 'Hijackers gone')], max_length=16)),
                 ('message', models.TextField()),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('read_at', models.DateTimeField(blank=True, null=True)),

@@ -13,9 +13,6 @@ from cases.models.teams import Team
 
 class NotificationKind(models.TextChoices):
     NEW_HIJACKER = "new_hijacker", _("New hijacker")
-    ASSIGNED = "assigned", _("Assigned to you")
-    MENTIONED = "mentioned", _("Mentioned")
-    DOSSIER_READY = "dossier_ready", _("Dossier ready")
     HIJACKERS_GONE = "hijackers_gone", _("Hijackers gone")
 
 
