@@ -21,15 +21,16 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.utils import timezone
-from playwright.sync_api import Browser, Playwright, sync_playwright
-from playwright.sync_api import Error as PlaywrightError
 
 from evidence import netguard
 from evidence.egress import EgressProxy
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
 
 _T = TypeVar("_T")
 
@@ -108,7 +109,16 @@ class _Session:
 _session = _Session()
 
 
+def _playwright_error() -> type[Exception]:
+    # Playwright is imported in the browser thread only: web processes never load it.
+    from playwright.sync_api import Error
+
+    return Error
+
+
 def _browser() -> Browser:
+    from playwright.sync_api import sync_playwright
+
     if _session.browser is not None and _session.browser.is_connected():
         return _session.browser
     if _session.playwright is None:
@@ -128,7 +138,7 @@ def _browser() -> Browser:
             ],
             headless=True,
         )
-    except PlaywrightError as error:
+    except _playwright_error() as error:
         raise CaptureFailed("browser_unavailable", f"Chromium did not start: {error}", transient=True) from None
     return _session.browser
 
@@ -158,7 +168,7 @@ def _close() -> None:
             browser.close()
         if playwright is not None:
             playwright.stop()
-    except PlaywrightError:
+    except _playwright_error():
         pass
 
 
@@ -203,7 +213,7 @@ def _capture(url: str, workdir: Path, timeout: int) -> PageCapture:
         captured_at = timezone.now()
         try:
             response = page.goto(url, wait_until="load", timeout=timeout * 1000)
-        except PlaywrightError as error:
+        except _playwright_error() as error:
             if egress.refused:
                 raise CaptureFailed("refused_url", egress.refused[0]) from None
             if "Timeout" in str(error):
@@ -240,9 +250,9 @@ def _capture(url: str, workdir: Path, timeout: int) -> PageCapture:
             captured_at=captured_at,
             refused=list(egress.refused),
         )
-    except PlaywrightError as error:
+    except _playwright_error() as error:
         raise CaptureFailed("browser_error", f"The browser failed: {str(error)[:300]}", transient=True) from None
     finally:
         _session.proxy.close(egress)
-        with contextlib.suppress(PlaywrightError):
+        with contextlib.suppress(_playwright_error()):
             context.close()
