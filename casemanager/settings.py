@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cases.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -198,6 +199,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:case_list"
 LOGOUT_REDIRECT_URL = "login"
+# Failed sign-ins allowed per account and address, and per address alone, in LOGIN_WINDOW_MINUTES.
+LOGIN_ATTEMPTS_PER_ACCOUNT = env.integer("LOGIN_ATTEMPTS_PER_ACCOUNT", 5, minimum=1)
+LOGIN_ATTEMPTS_PER_ADDRESS = env.integer("LOGIN_ATTEMPTS_PER_ADDRESS", 30, minimum=1)
+LOGIN_WINDOW_MINUTES = env.integer("LOGIN_WINDOW_MINUTES", 15, minimum=1)
+# Password-reset links work this long.
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+INVITATION_DAYS = env.integer("INVITATION_DAYS", 7, minimum=1)
 
 LANGUAGE_CODE = "en"
 # The browser's Accept-Language chooses until the user picks one in the switcher.
@@ -216,8 +224,11 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 31536000, minimum=0)

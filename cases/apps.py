@@ -6,4 +6,9 @@ class CasesConfig(AppConfig):
     verbose_name = "Hijack cases"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
         from cases.api import schema  # noqa: F401  registers the OpenAPI extension
+        from cases.middleware import preferences_on_login
+
+        user_logged_in.connect(preferences_on_login, dispatch_uid="cases.preferences_on_login")

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from cases.views import inbox, pages, watch
+from cases.views import account, inbox, pages, watch
 
 app_name = "cases"
 
@@ -21,6 +21,8 @@ urlpatterns = [
     path("notifications/", inbox.notifications, name="notifications"),
     path("brands/", watch.brand_list, name="brand_list"),
     path("brands/<int:pk>/watch/", watch.brand_watch, name="brand_watch"),
+    path("settings/profile/", account.preferences, name="preferences"),
+    path("language/", account.language_switch, name="language_switch"),
     path("settings/tokens/", pages.api_tokens, name="api_tokens"),
     path("settings/webhooks/", pages.webhooks, name="webhooks"),
 ]

@@ -18,6 +18,7 @@ from cases.models.cases import (
     SightingSource,
     Storefront,
 )
+from cases.models.comments import Comment
 from cases.models.dossiers import Dossier, DossierExhibit, DossierStatus
 from cases.models.letters import LetterKind, LetterLanguage, WarningTemplate
 from cases.models.notifications import Notification, NotificationKind
@@ -32,7 +33,7 @@ from cases.models.records import (
     Warning,
     WarningChannel,
 )
-from cases.models.teams import Membership, Role, Team
+from cases.models.teams import Invitation, Membership, Role, Team, UserPreferences
 from cases.models.watch import NotificationStatus, OfferNotification, SpApiCredential, SpApiRegion, WatchItem
 from cases.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -47,6 +48,7 @@ __all__ = [
     "CaseSequence",
     "CaseStatus",
     "CaseStorefront",
+    "Comment",
     "Condition",
     "DeliveryStatus",
     "Dossier",
@@ -60,6 +62,7 @@ __all__ = [
     "IPRightStatus",
     "IdempotencyKey",
     "InfringementLocation",
+    "Invitation",
     "JobStatus",
     "LetterKind",
     "LetterLanguage",
@@ -85,6 +88,7 @@ __all__ = [
     "Team",
     "TestBuy",
     "TestBuyVerdict",
+    "UserPreferences",
     "Warning",
     "WarningChannel",
     "WarningTemplate",

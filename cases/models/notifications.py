@@ -14,6 +14,9 @@ from cases.models.teams import Team
 class NotificationKind(models.TextChoices):
     NEW_HIJACKER = "new_hijacker", _("New hijacker")
     HIJACKERS_GONE = "hijackers_gone", _("Hijackers gone")
+    ASSIGNED = "assigned", _("Case assigned to you")
+    MENTIONED = "mentioned", _("You were mentioned")
+    DOSSIER_READY = "dossier_ready", _("Dossier ready")
 
 
 class Notification(TeamScoped):

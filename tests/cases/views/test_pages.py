@@ -28,6 +28,7 @@ def test_pages_need_sign_in(client, case):
 def test_sign_in_with_demo_style_credentials(client, personas):
     response = client.post(reverse("login"), {"username": "agent", "password": "pw"})
     assert response.status_code == 302
+    client.logout()
     response = client.post(reverse("login"), {"username": "agent", "password": "wrong"})
     assert response.status_code == 200
     assert "correct username and password" in response.content.decode()

@@ -1,0 +1,65 @@
+"""Web forms parse input; the same services as the API decide what is valid.
+
+A service's ``ValidationError`` is put next to the fields it names, and the form keeps
+what was typed; a refused permission becomes a message at the top of the form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
+
+T = TypeVar("T")
+
+
+def submit(form: forms.BaseForm, call: Callable[[dict[str, Any]], T]) -> T | None:
+    """Validate ``form``, run ``call(cleaned_data)``, and return its result, or None with the errors on the form."""
+    if not form.is_valid():
+        return None
+    try:
+        return call(form.cleaned_data)
+    except ValidationError as invalid:
+        errors = invalid.error_dict if hasattr(invalid, "error_dict") else {NON_FIELD_ERRORS: invalid.error_list}
+        for name, problems in errors.items():
+            field = name if name in form.fields else None
+            for problem in problems:
+                message = str(problem.message % problem.params if problem.params else problem.message)
+                form.add_error(field, message if field else _field_prefixed(name, message))
+    except PermissionDenied:
+        form.add_error(None, _("Your role in this team does not allow this."))
+    return None
+
+
+def _field_prefixed(name: str, message: str) -> str:
+    return message if name == NON_FIELD_ERRORS else f"{name}: {message}"
+
+
+class AccessibleForm(forms.Form):
+    """Marks invalid controls with ``aria-invalid`` and links them to their error and help text."""
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        for name in self.errors:
+            if name in self.fields:
+                self._describe(name, invalid=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if field.help_text:
+                self._describe(name, invalid=False)
+
+    def _describe(self, name: str, *, invalid: bool) -> None:
+        attrs = self.fields[name].widget.attrs
+        auto_id = self[name].auto_id
+        ids = [part for part in attrs.get("aria-describedby", "").split() if part]
+        suffix = f"{auto_id}_error" if invalid else f"{auto_id}_help"
+        if suffix not in ids:
+            ids.append(suffix)
+        attrs["aria-describedby"] = " ".join(ids)
+        if invalid:
+            attrs["aria-invalid"] = "true"
