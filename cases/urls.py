@@ -1,21 +1,21 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from cases.views import account, inbox, pages, watch
+from cases.views import account, case_list, case_page, inbox, team, watch
 
 app_name = "cases"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="cases:case_list"), name="home"),
-    path("cases/", pages.case_list, name="case_list"),
-    path("cases/<int:pk>/", pages.case_detail, name="case_detail"),
-    path("cases/<int:case_pk>/evidence/<int:pk>/download", pages.evidence_download, name="evidence_download"),
-    path("cases/<int:pk>/dossiers/", pages.dossier_build, name="dossier_build"),
-    path("cases/<int:pk>/warnings/", pages.warning_send, name="warning_send"),
-    path("cases/<int:pk>/captures/", pages.capture_request_view, name="capture_request"),
+    path("cases/", case_list.case_list, name="case_list"),
+    path("cases/<int:pk>/", case_page.case_detail, name="case_detail"),
+    path("cases/<int:case_pk>/evidence/<int:pk>/download", case_page.evidence_download, name="evidence_download"),
+    path("cases/<int:pk>/dossiers/", case_page.dossier_build, name="dossier_build"),
+    path("cases/<int:pk>/warnings/", case_page.warning_send, name="warning_send"),
+    path("cases/<int:pk>/captures/", case_page.capture_request_view, name="capture_request"),
     path(
         "cases/<int:case_pk>/dossiers/<int:pk>/<str:kind>",
-        pages.dossier_file,
+        case_page.dossier_file,
         name="dossier_file",
     ),
     path("notifications/", inbox.notifications, name="notifications"),
@@ -23,6 +23,6 @@ urlpatterns = [
     path("brands/<int:pk>/watch/", watch.brand_watch, name="brand_watch"),
     path("settings/profile/", account.preferences, name="preferences"),
     path("language/", account.language_switch, name="language_switch"),
-    path("settings/tokens/", pages.api_tokens, name="api_tokens"),
-    path("settings/webhooks/", pages.webhooks, name="webhooks"),
+    path("settings/tokens/", team.api_tokens, name="api_tokens"),
+    path("settings/webhooks/", team.webhooks, name="webhooks"),
 ]

@@ -1,4 +1,4 @@
-"""The web pages of the foundation: the case list, a case, evidence downloads, tokens and webhooks."""
+"""A case's page and the actions taken from it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,51 +16,21 @@ from django.views.decorators.http import require_GET, require_POST
 from cases import letters, selectors
 from cases.api.views.dossiers import dossier_bundle_response, dossier_pdf_response
 from cases.models import (
-    ApiToken,
     Case,
-    CaseStatus,
     Dossier,
     DossierStatus,
     Evidence,
     JobStatus,
-    Role,
     Storefront,
-    Team,
     WarningChannel,
-    WebhookDelivery,
-    WebhookEndpoint,
-    WebhookEvent,
 )
 from cases.models.letters import LetterKind, LetterLanguage
 from cases.services.captures import capture_request
 from cases.services.dossiers import dossier_request
 from cases.services.records import warning_record
-from cases.services.tokens import api_token_create, api_token_revoke
-from cases.services.webhooks import (
-    webhook_endpoint_create,
-    webhook_endpoint_delete,
-    webhook_endpoint_update,
-    webhook_redeliver,
-)
 from evidence.services import Actor, evidence_storage
 
 logger = logging.getLogger(__name__)
-
-
-@require_GET
-@login_required
-def case_list(request: HttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "")
-    status = request.GET.get("status", "")
-    if status not in CaseStatus.values:
-        status = ""
-    cases = selectors.case_list(user=request.user, search=search, status=status)
-    page = Paginator(cases, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "cases/case_list.html",
-        {"page": page, "search": search, "status": status, "statuses": CaseStatus.choices},
-    )
 
 
 @require_GET
@@ -127,99 +96,6 @@ def evidence_file_response(item: Evidence) -> FileResponse:
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-@login_required
-def api_tokens(request: HttpRequest) -> HttpResponse:
-    """The user's own API tokens: create (the secret is shown once), list, revoke."""
-    new_token = ""
-    error = ""
-    if request.method == "POST":
-        actor = Actor.of_user(request.user)
-        if "revoke" in request.POST:
-            revoke = request.POST.get("revoke", "")
-            token = ApiToken.objects.visible_to(request.user).filter(pk=revoke).first() if revoke.isdigit() else None
-            if token is None:
-                raise Http404("No such token")
-            api_token_revoke(token=token, actor=actor)
-            messages.success(request, _("Token revoked."))
-            return redirect("cases:api_tokens")
-        try:
-            _token, new_token = api_token_create(user=request.user, name=request.POST.get("name", ""), actor=actor)
-        except ValidationError as invalid:
-            error = " ".join(invalid.message_dict.get("name", invalid.messages))
-    tokens = ApiToken.objects.visible_to(request.user)
-    return render(
-        request,
-        "cases/api_tokens.html",
-        {"tokens": tokens, "new_token": new_token, "error": error, "name": request.POST.get("name", "")},
-    )
-
-
-@login_required
-def webhooks(request: HttpRequest) -> HttpResponse:
-    """Managers' webhook endpoints: register (secret shown once), pause, delete, delivery log, redeliver."""
-    actor = Actor.of_user(request.user)
-    user: Any = request.user
-    managed = Team.objects.visible_to(user).filter(memberships__user=user, memberships__role=Role.MANAGER)
-    # Delivery logs and endpoint addresses are the managers' business.
-    endpoints = WebhookEndpoint.objects.visible_to(request.user).filter(team__in=managed).select_related("team")
-    form: dict[str, Any] = {"url": "", "events": [], "team": "", "description": ""}
-    errors: dict[str, list[str]] = {}
-    secret = ""
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        try:
-            if action == "create":
-                form = {
-                    "url": request.POST.get("url", ""),
-                    "events": request.POST.getlist("events"),
-                    "team": request.POST.get("team", ""),
-                    "description": request.POST.get("description", ""),
-                }
-                team = managed.filter(pk=form["team"]).first() if str(form["team"]).isdigit() else None
-                if team is None:
-                    raise ValidationError({"team": [_("Choose one of the teams you manage.")]})
-                _endpoint, secret = webhook_endpoint_create(
-                    team=team, url=form["url"], events=form["events"], description=form["description"], actor=actor
-                )
-                form = {"url": "", "events": [], "team": "", "description": ""}
-            elif action in {"toggle", "delete"}:
-                endpoint = _visible_or_404(endpoints, request.POST.get("endpoint", ""))
-                if action == "toggle":
-                    webhook_endpoint_update(endpoint=endpoint, is_active=not endpoint.is_active, actor=actor)
-                else:
-                    webhook_endpoint_delete(endpoint=endpoint, actor=actor)
-                return redirect("cases:webhooks")
-            elif action == "redeliver":
-                deliveries = WebhookDelivery.objects.visible_to(request.user).select_related("endpoint")
-                webhook_redeliver(delivery=_visible_or_404(deliveries, request.POST.get("delivery", "")), actor=actor)
-                messages.success(request, _("The event is being sent again."))
-                return redirect("cases:webhooks")
-        except ValidationError as invalid:
-            errors = invalid.message_dict
-        except PermissionDenied:
-            raise Http404("Only managers of the team can do this.") from None
-    recent = {endpoint.pk: list(endpoint.deliveries.all()[:20]) for endpoint in endpoints}
-    return render(
-        request,
-        "cases/webhooks.html",
-        {
-            "endpoints": [(endpoint, recent[endpoint.pk]) for endpoint in endpoints],
-            "managed": managed,
-            "events": WebhookEvent.choices,
-            "form": form,
-            "errors": errors,
-            "secret": secret,
-        },
-    )
-
-
-def _visible_or_404(queryset: Any, pk: str) -> Any:
-    item = queryset.filter(pk=pk).first() if pk.isdigit() else None
-    if item is None:
-        raise Http404("Not found")
-    return item
 
 
 @require_POST
