@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from cases.views import account, case_list, case_page, inbox, team, watch
+from cases.views import account, case_list, case_page, evidence, inbox, team, watch
 
 app_name = "cases"
 
@@ -9,13 +9,13 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="cases:case_list"), name="home"),
     path("cases/", case_list.case_list, name="case_list"),
     path("cases/<int:pk>/", case_page.case_detail, name="case_detail"),
-    path("cases/<int:case_pk>/evidence/<int:pk>/download", case_page.evidence_download, name="evidence_download"),
-    path("cases/<int:pk>/dossiers/", case_page.dossier_build, name="dossier_build"),
+    path("cases/<int:case_pk>/evidence/<int:pk>/download", evidence.evidence_download, name="evidence_download"),
+    path("cases/<int:pk>/dossiers/", evidence.dossier_build, name="dossier_build"),
     path("cases/<int:pk>/warnings/", case_page.warning_send, name="warning_send"),
-    path("cases/<int:pk>/captures/", case_page.capture_request_view, name="capture_request"),
+    path("cases/<int:pk>/captures/", evidence.capture_request_view, name="capture_request"),
     path(
         "cases/<int:case_pk>/dossiers/<int:pk>/<str:kind>",
-        case_page.dossier_file,
+        evidence.dossier_file,
         name="dossier_file",
     ),
     path("notifications/", inbox.notifications, name="notifications"),

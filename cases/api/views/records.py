@@ -22,7 +22,7 @@ from cases.api.errors import PayloadTooLarge
 from cases.api.views.cases import IDEMPOTENCY_KEY, IF_MATCH, actor_of
 from cases.models import Case, Evidence, Storefront, Submission, TestBuy, Warning
 from cases.models.letters import LetterKind, LetterLanguage
-from cases.views.case_page import evidence_file_response
+from cases.views.evidence import evidence_file_response
 
 # Multipart framing around the file; anything larger than the file limit plus this is refused unread.
 _MULTIPART_OVERHEAD = 64 * 1024
