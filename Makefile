@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test setup setup-dev lint typecheck migrations-check pytest bench messages clean
+.PHONY: run test setup setup-dev lint typecheck migrations-check pytest bench messages screenshots clean
 
 run: setup
 	$(BIN)/python manage.py migrate --noinput
@@ -59,6 +59,10 @@ bench: setup-dev
 messages: setup-dev
 	$(BIN)/python manage.py makemessages -l zh_Hans --ignore ".venv/*" --ignore "var/*" --ignore "bench/*" --ignore "tests/*"
 	msgfmt -o locale/zh_Hans/LC_MESSAGES/django.mo locale/zh_Hans/LC_MESSAGES/django.po
+
+# Screenshots of the main screens for docs/, taken by the browser journeys on the demo data.
+screenshots: setup-dev
+	CM_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/browser
 
 clean:
 	rm -rf $(VENV) .stamp-* .mypy_cache .ruff_cache .pytest_cache
