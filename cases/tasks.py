@@ -16,7 +16,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError, models
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases.models import DeliveryStatus, WebhookDelivery
 from cases.services.webhooks import (
@@ -132,7 +132,10 @@ def dossier_build_task(dossier_id: int) -> None:
     """Build one dossier; quiet when it is gone, already built or being built elsewhere."""
     from cases.services.dossiers import dossier_build
 
-    dossier_build(dossier_id=dossier_id)
+    # The dossier goes to Amazon in English, whatever language the requester's page was in
+    # (in the embedded mode this runs inside their request).
+    with translation.override("en"):
+        dossier_build(dossier_id=dossier_id)
 
 
 @shared_task(soft_time_limit=60, time_limit=90)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Blob(models.Model):
@@ -44,9 +45,9 @@ class AuditChain(models.Model):
 
 
 class ActorKind(models.TextChoices):
-    USER = "user", "User"
-    JOB = "job", "Job"
-    SYSTEM = "system", "System"
+    USER = "user", _("User")
+    JOB = "job", _("Job")
+    SYSTEM = "system", _("System")
 
 
 class AuditEvent(models.Model):
@@ -82,8 +83,8 @@ class AuditEvent(models.Model):
 
 
 class RenditionKind(models.TextChoices):
-    THUMBNAIL = "thumbnail", "Thumbnail"
-    PRINT_TILE = "print_tile", "Print tile"
+    THUMBNAIL = "thumbnail", _("Thumbnail")
+    PRINT_TILE = "print_tile", _("Print tile")
 
 
 class Rendition(models.Model):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cases.models.scoping import TeamScoped, TeamScopedQuerySet
 from cases.models.teams import Team
@@ -63,15 +64,15 @@ class AuthorizedSeller(TeamScoped):
 
 
 class IPRightKind(models.TextChoices):
-    TRADEMARK = "trademark", "Trademark"
-    COPYRIGHT = "copyright", "Copyright"
-    PATENT = "patent", "Patent"
-    DESIGN_RIGHT = "design_right", "Design right"
+    TRADEMARK = "trademark", _("Trademark")
+    COPYRIGHT = "copyright", _("Copyright")
+    PATENT = "patent", _("Patent")
+    DESIGN_RIGHT = "design_right", _("Design right")
 
 
 class IPRightStatus(models.TextChoices):
-    REGISTERED = "registered", "Registered"
-    PENDING = "pending", "Pending"
+    REGISTERED = "registered", _("Registered")
+    PENDING = "pending", _("Pending")
 
 
 class IPRight(TeamScoped):

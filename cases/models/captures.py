@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cases.models.cases import Case, Storefront
 from cases.models.records import Evidence, Submission
@@ -11,18 +12,18 @@ from cases.models.scoping import TeamScoped, TeamScopedQuerySet
 
 
 class JobStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class CaptureKind(models.TextChoices):
-    LISTING = "listing", "Listing"
-    OFFERS = "offers", "Offers page"
-    STOREFRONT = "storefront", "Storefront"
-    SELLER_PROFILE = "seller_profile", "Seller profile"
-    OTHER = "other", "Other page"
+    LISTING = "listing", _("Listing")
+    OFFERS = "offers", _("Offers page")
+    STOREFRONT = "storefront", _("Storefront")
+    SELLER_PROFILE = "seller_profile", _("Seller profile")
+    OTHER = "other", _("Other page")
 
 
 class Capture(TeamScoped):

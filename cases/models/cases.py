@@ -41,10 +41,10 @@ class CasePriority(models.TextChoices):
 class InfringementLocation(models.TextChoices):
     """Where the infringement is, as Amazon's report forms ask."""
 
-    PRODUCT = "product", "Product"
-    PACKAGING = "packaging", "Packaging"
-    DETAIL_PAGE_IMAGE = "detail_page_image", "Detail page image"
-    DETAIL_PAGE_TEXT = "detail_page_text", "Detail page text"
+    PRODUCT = "product", _("Product")
+    PACKAGING = "packaging", _("Packaging")
+    DETAIL_PAGE_IMAGE = "detail_page_image", _("Detail page image")
+    DETAIL_PAGE_TEXT = "detail_page_text", _("Detail page text")
 
 
 class CaseSequence(models.Model):
@@ -164,11 +164,11 @@ class OperatorGroup(TeamScoped):
 
 
 class OperatorLinkReason(models.TextChoices):
-    BUSINESS_NAME = "business_name", "Same business name"
-    ADDRESS = "address", "Same business address"
-    PHONE = "phone", "Same phone number"
-    ROTATION = "rotation", "Take turns on the same ASINs"
-    MANUAL = "manual", "Linked by a team member"
+    BUSINESS_NAME = "business_name", _("Same business name")
+    ADDRESS = "address", _("Same business address")
+    PHONE = "phone", _("Same phone number")
+    ROTATION = "rotation", _("Take turns on the same ASINs")
+    MANUAL = "manual", _("Linked by a team member")
 
 
 class OperatorLink(TeamScoped):
@@ -196,8 +196,8 @@ class OperatorLink(TeamScoped):
 
 
 class PresenceState(models.TextChoices):
-    ACTIVE = "active", "Selling"
-    GONE = "gone", "Gone"
+    ACTIVE = "active", _("Selling")
+    GONE = "gone", _("Gone")
 
 
 class CaseStorefront(TeamScoped):
@@ -227,24 +227,24 @@ class CaseStorefront(TeamScoped):
 
 
 class Condition(models.TextChoices):
-    NEW = "new", "New"
-    USED = "used", "Used"
-    COLLECTIBLE = "collectible", "Collectible"
-    REFURBISHED = "refurbished", "Refurbished"
-    UNKNOWN = "unknown", "Unknown"
+    NEW = "new", _("New")
+    USED = "used", _("Used")
+    COLLECTIBLE = "collectible", _("Collectible")
+    REFURBISHED = "refurbished", _("Refurbished")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class Fulfillment(models.TextChoices):
-    FBA = "FBA", "Fulfilled by Amazon"
-    FBM = "FBM", "Fulfilled by merchant"
-    UNKNOWN = "unknown", "Unknown"
+    FBA = "FBA", _("Fulfilled by Amazon")
+    FBM = "FBM", _("Fulfilled by merchant")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class SightingSource(models.TextChoices):
-    MANUAL = "manual", "Entered by hand"
-    API_POLL = "api_poll", "SP-API poll"
-    NOTIFICATION = "notification", "ANY_OFFER_CHANGED notification"
-    CAPTURE = "capture", "Page capture"
+    MANUAL = "manual", _("Entered by hand")
+    API_POLL = "api_poll", _("SP-API poll")
+    NOTIFICATION = "notification", _("ANY_OFFER_CHANGED notification")
+    CAPTURE = "capture", _("Page capture")
 
 
 class Sighting(TeamScoped):

@@ -1,19 +1,20 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cases.models.scoping import TeamScoped, TeamScopedQuerySet
 from cases.models.teams import Team
 
 
 class LetterKind(models.TextChoices):
-    FIRST_WARNING = "first_warning", "First warning to a storefront"
-    MULTI_ACCOUNT = "multi_account", "Letter to one operator of several storefronts"
+    FIRST_WARNING = "first_warning", _("First warning to a storefront")
+    MULTI_ACCOUNT = "multi_account", _("Letter to one operator of several storefronts")
 
 
 class LetterLanguage(models.TextChoices):
-    ENGLISH = "en", "English"
-    CHINESE = "zh-hans", "简体中文"
+    ENGLISH = "en", _("English")
+    CHINESE = "zh-hans", _("简体中文")
 
 
 class WarningTemplate(TeamScoped):

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cases.models.brands import IPRight
 from cases.models.cases import Case, Storefront
@@ -15,12 +16,12 @@ from evidence.models import Blob
 
 
 class EvidenceKind(models.TextChoices):
-    SCREENSHOT = "screenshot", "Screenshot"
-    PAGE_CAPTURE = "page_capture", "Page capture"
-    TEST_BUY_PHOTO = "test_buy_photo", "Test-buy photo"
-    INVOICE = "invoice", "Invoice"
-    DOCUMENT = "document", "Document"
-    OFFER_SNAPSHOT = "offer_snapshot", "Offer snapshot"
+    SCREENSHOT = "screenshot", _("Screenshot")
+    PAGE_CAPTURE = "page_capture", _("Page capture")
+    TEST_BUY_PHOTO = "test_buy_photo", _("Test-buy photo")
+    INVOICE = "invoice", _("Invoice")
+    DOCUMENT = "document", _("Document")
+    OFFER_SNAPSHOT = "offer_snapshot", _("Offer snapshot")
 
 
 class Evidence(TeamScoped):
@@ -81,11 +82,11 @@ class Evidence(TeamScoped):
 
 
 class TestBuyVerdict(models.TextChoices):
-    PENDING = "pending", "Awaiting delivery or inspection"
-    COUNTERFEIT = "counterfeit", "Counterfeit"
-    GENUINE = "genuine", "Genuine"
-    NOT_AS_DESCRIBED = "not_as_described", "Not as described"
-    NOT_RECEIVED = "not_received", "Not received"
+    PENDING = "pending", _("Awaiting delivery or inspection")
+    COUNTERFEIT = "counterfeit", _("Counterfeit")
+    GENUINE = "genuine", _("Genuine")
+    NOT_AS_DESCRIBED = "not_as_described", _("Not as described")
+    NOT_RECEIVED = "not_received", _("Not received")
 
 
 class TestBuy(TeamScoped):
@@ -118,10 +119,10 @@ class TestBuy(TeamScoped):
 
 
 class WarningChannel(models.TextChoices):
-    ASK_A_QUESTION = "ask_a_question", "Storefront 'Ask a question'"
-    BUYER_SELLER_MESSAGING = "buyer_seller_messaging", "Buyer-Seller Messaging"
-    EMAIL = "email", "E-mail"
-    OTHER = "other", "Other"
+    ASK_A_QUESTION = "ask_a_question", _("Storefront 'Ask a question'")
+    BUYER_SELLER_MESSAGING = "buyer_seller_messaging", _("Buyer-Seller Messaging")
+    EMAIL = "email", _("E-mail")
+    OTHER = "other", _("Other")
 
 
 class Warning(TeamScoped):
@@ -149,15 +150,15 @@ class Warning(TeamScoped):
 
 
 class SubmissionChannel(models.TextChoices):
-    REPORT_A_VIOLATION = "report_a_violation", "Brand Registry: Report a Violation"
-    REPORT_INFRINGEMENT = "report_infringement", "Report Infringement form"
-    SELLER_SUPPORT = "seller_support", "Seller Support"
+    REPORT_A_VIOLATION = "report_a_violation", _("Brand Registry: Report a Violation")
+    REPORT_INFRINGEMENT = "report_infringement", _("Report Infringement form")
+    SELLER_SUPPORT = "seller_support", _("Seller Support")
 
 
 class SubmissionOutcome(models.TextChoices):
-    PENDING = "pending", "Awaiting Amazon's answer"
-    ACCEPTED = "accepted", "Accepted"
-    REJECTED = "rejected", "Rejected"
+    PENDING = "pending", _("Awaiting Amazon's answer")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
 
 
 class Submission(TeamScoped):

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cases.models.scoping import TeamScoped, TeamScopedQuerySet
 
 
 class Role(models.TextChoices):
-    VIEWER = "viewer", "Viewer"
-    AGENT = "agent", "Agent"
-    MANAGER = "manager", "Manager"
+    VIEWER = "viewer", _("Viewer")
+    AGENT = "agent", _("Agent")
+    MANAGER = "manager", _("Manager")
 
     @property
     def rank(self) -> int:

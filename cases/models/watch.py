@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cases.models.brands import Brand
 from cases.models.scoping import TeamScoped, TeamScopedQuerySet
@@ -12,9 +13,9 @@ from evidence.amazon import MARKETPLACE_CHOICES, validate_asin, validate_seller_
 
 
 class SpApiRegion(models.TextChoices):
-    NA = "na", "North America"
-    EU = "eu", "Europe, Middle East, India"
-    FE = "fe", "Far East"
+    NA = "na", _("North America")
+    EU = "eu", _("Europe, Middle East, India")
+    FE = "fe", _("Far East")
 
 
 class SpApiCredential(TeamScoped):
@@ -80,10 +81,10 @@ class WatchItem(TeamScoped):
 
 
 class NotificationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    DONE = "done", "Processed"
-    IGNORED = "ignored", "Ignored"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    DONE = "done", _("Processed")
+    IGNORED = "ignored", _("Ignored")
+    FAILED = "failed", _("Failed")
 
 
 class OfferNotification(models.Model):

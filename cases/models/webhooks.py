@@ -6,20 +6,21 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cases.models.scoping import TeamScoped, TeamScopedQuerySet
 from cases.models.teams import Team
 
 
 class WebhookEvent(models.TextChoices):
-    CASE_CREATED = "case.created", "Case created"
-    CASE_UPDATED = "case.updated", "Case updated"
-    CASE_STATUS_CHANGED = "case.status_changed", "Case status changed"
-    STOREFRONT_ATTACHED = "storefront.attached", "Storefront attached to a case"
-    SIGHTING_NEW_SELLER = "sighting.new_seller", "New seller sighted on a case"
-    EVIDENCE_ADDED = "evidence.added", "Evidence added"
-    DOSSIER_READY = "dossier.ready", "Dossier ready"
-    SUBMISSION_UPDATED = "submission.updated", "Submission recorded or updated"
+    CASE_CREATED = "case.created", _("Case created")
+    CASE_UPDATED = "case.updated", _("Case updated")
+    CASE_STATUS_CHANGED = "case.status_changed", _("Case status changed")
+    STOREFRONT_ATTACHED = "storefront.attached", _("Storefront attached to a case")
+    SIGHTING_NEW_SELLER = "sighting.new_seller", _("New seller sighted on a case")
+    EVIDENCE_ADDED = "evidence.added", _("Evidence added")
+    DOSSIER_READY = "dossier.ready", _("Dossier ready")
+    SUBMISSION_UPDATED = "submission.updated", _("Submission recorded or updated")
 
 
 class WebhookEndpoint(TeamScoped):
@@ -48,9 +49,9 @@ class WebhookEndpoint(TeamScoped):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
 
 
 class WebhookDelivery(TeamScoped):
