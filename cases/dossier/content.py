@@ -153,7 +153,7 @@ def form_sheet(case: Case, storefronts: list[dict[str, Any]], test_buys: list[An
     brand = case.brand
     right = primary_ip_right(case.brand)
     locations = [
-        InfringementLocation(value).label
+        str(InfringementLocation(value).label)
         for value in case.infringement_locations
         if value in InfringementLocation.values
     ]
