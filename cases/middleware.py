@@ -1,4 +1,4 @@
-"""Per-person language and time zone, applied to every request of a signed-in user."""
+"""Per-person language and time zone, and the content security policy, applied to every request."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
@@ -50,3 +51,18 @@ class UserPreferencesMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class ContentSecurityPolicyMiddleware:
+    """One policy for every page: scripts and styles only from our own files, nothing inline.
+
+    Responses that set their own policy (evidence downloads are sandboxed) keep it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response

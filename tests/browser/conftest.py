@@ -54,8 +54,15 @@ def new_page(chromium: Any, base_url: str, *, locale: str = "en-US", width: int 
 
 
 @pytest.fixture
-def page(chromium: Any, live_server: Any) -> Any:
-    return new_page(chromium, live_server.url)
+def page(chromium: Any, live_server: Any) -> Iterator[Any]:
+    """A tab that fails the test on any script error or content-security-policy violation."""
+    tab = new_page(chromium, live_server.url)
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    tab.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    yield tab
+    refused = [p for p in problems if "Content Security Policy" in p or p.startswith("script error")]
+    assert not refused, refused
 
 
 def shoot(page: Any, name: str) -> None:

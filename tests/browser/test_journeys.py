@@ -52,3 +52,10 @@ def test_switching_to_simplified_chinese_translates_the_app_and_is_remembered(
     sign_in(tab)
     tab.goto("/cases/")
     assert tab.locator("html").get_attribute("lang") == "zh-hans"
+
+
+def test_the_api_documentation_runs_under_the_content_security_policy(page: Any) -> None:
+    sign_in(page)
+    page.goto("/api/docs/")
+    page.locator(".swagger-ui .info").wait_for()
+    assert page.get_by_text("casemanager", exact=False).first.is_visible()

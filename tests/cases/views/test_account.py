@@ -69,3 +69,13 @@ def test_password_reset_mails_a_link_to_the_configured_site(client, personas, se
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     assert "https://cm.example.com/accounts/reset/" in mail.outbox[0].body
+
+
+def test_pages_carry_a_content_security_policy_without_inline_script(client, personas):
+    client.force_login(personas.agent)
+    policy = client.get(reverse("cases:case_list"))["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    docs = client.get(reverse("api-docs")).content.decode()
+    assert "<script>" not in docs  # the API docs load their start-up script from a URL
