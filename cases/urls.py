@@ -1,7 +1,19 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from cases.views import account, case_list, case_page, evidence, inbox, team, watch
+from cases.views import (
+    account,
+    brands,
+    case_list,
+    case_page,
+    evidence,
+    inbox,
+    invitations,
+    ip_rights,
+    members,
+    team,
+    watch,
+)
 
 app_name = "cases"
 
@@ -19,10 +31,22 @@ urlpatterns = [
         name="dossier_file",
     ),
     path("notifications/", inbox.notifications, name="notifications"),
-    path("brands/", watch.brand_list, name="brand_list"),
+    path("brands/", brands.brand_list, name="brand_list"),
+    path("brands/<int:pk>/", brands.brand_settings, name="brand_settings"),
+    path("brands/<int:pk>/letters/", brands.brand_letters, name="brand_letters"),
+    path("brands/<int:pk>/ip-rights/new/", ip_rights.ip_right_add, name="ip_right_add"),
+    path("brands/<int:pk>/ip-rights/<int:right_pk>/", ip_rights.ip_right_edit, name="ip_right_edit"),
+    path(
+        "brands/<int:pk>/ip-rights/<int:right_pk>/certificate",
+        ip_rights.ip_right_certificate,
+        name="ip_right_certificate",
+    ),
     path("brands/<int:pk>/watch/", watch.brand_watch, name="brand_watch"),
     path("settings/profile/", account.preferences, name="preferences"),
     path("language/", account.language_switch, name="language_switch"),
     path("settings/tokens/", team.api_tokens, name="api_tokens"),
     path("settings/webhooks/", team.webhooks, name="webhooks"),
+    path("team/", members.team_settings, name="team_settings"),
+    path("team/invitations/", members.team_invitations, name="team_invitations"),
+    path("invitations/<str:key>/", invitations.invitation_accept_page, name="invitation_accept"),
 ]

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from cases.models import AuthorizedSeller, Brand, IPRight, Role, Team
 from cases.services._common import apply_changes, authorize, clean_file_name, full_clean, record, save_changes, snapshot
 from evidence.amazon import marketplace as find_marketplace
+from evidence.errors import field_error
+from evidence.models import Blob
+from evidence.renditions import IMAGE_TYPES
 from evidence.services import Actor, blob_ingest
 
 BRAND_FIELDS = (
@@ -21,6 +27,8 @@ BRAND_FIELDS = (
     "capture_new_hijackers",
 )
 IP_RIGHT_FIELDS = ("kind", "registration_number", "office", "mark_text", "classes", "registration_date", "status")
+# What Amazon's brand registry and the dossier accept as proof of a registration.
+CERTIFICATE_TYPES = frozenset({"application/pdf", *IMAGE_TYPES})
 
 
 @transaction.atomic
@@ -95,7 +103,7 @@ def ip_right_create(
     if certificate is None:
         with transaction.atomic():
             return _ip_right_save(right, actor)
-    with blob_ingest(source=certificate) as blob:
+    with _certificate_blob(certificate) as blob:
         right.certificate = blob
         right.certificate_name = clean_file_name(certificate_name)
         return _ip_right_save(right, actor)
@@ -116,3 +124,44 @@ def ip_right_update(*, right: IPRight, actor: Actor, **changes: Any) -> IPRight:
         right, changes, allowed=IP_RIGHT_FIELDS, actor=actor, action="ip_right.updated", team_id=right.brand.team_id
     )
     return right
+
+
+def ip_right_attach_certificate(
+    *, right: IPRight, certificate: IO[bytes] | Path, actor: Actor, certificate_name: str = ""
+) -> IPRight:
+    """Attach the registration certificate, or replace it; a replaced file stays in the store under its hash."""
+    authorize(actor, right.brand.team_id, Role.MANAGER)
+    with _certificate_blob(certificate) as blob:
+        right = IPRight.objects.select_for_update().select_related("brand").get(pk=right.pk)
+        before = snapshot(right, ("certificate", "certificate_name"))
+        right.certificate = blob
+        right.certificate_name = clean_file_name(certificate_name)
+        right.save(update_fields=["certificate", "certificate_name", "updated_at"])
+        after = {**snapshot(right, ("certificate", "certificate_name")), "size": blob.size, "mime_type": blob.mime_type}
+        record(
+            actor=actor,
+            action="ip_right.certificate_attached",
+            subject=right,
+            team_id=right.brand.team_id,
+            before=before,
+            after=after,
+        )
+    return right
+
+
+@contextlib.contextmanager
+def _certificate_blob(source: IO[bytes] | Path) -> Iterator[Blob]:
+    """``blob_ingest`` for a certificate: a PDF or an image, with the store's errors put on ``certificate``."""
+    try:
+        with blob_ingest(source=source) as blob:
+            if blob.mime_type not in CERTIFICATE_TYPES:
+                raise field_error(
+                    "certificate", f"A certificate is a PDF or an image, not {blob.mime_type}.", "unsupported_type"
+                )
+            yield blob
+    except ValidationError as error:
+        if hasattr(error, "error_dict") and "file" in error.error_dict:
+            fields = dict(error.error_dict)
+            fields["certificate"] = fields.pop("file")
+            raise ValidationError(fields) from None
+        raise

@@ -7,7 +7,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -90,9 +89,3 @@ def brand_watch(request: HttpRequest, pk: int) -> HttpResponse:
             "errors": errors,
         },
     )
-
-
-@login_required
-def brand_list(request: HttpRequest) -> HttpResponse:
-    brands = Brand.objects.visible_to(request.user).select_related("team").annotate(watched=Count("watch_items"))
-    return render(request, "cases/brand_list.html", {"brands": brands})
