@@ -16,13 +16,15 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-WIDTH = 640
-HEIGHT = 260
-_LEFT = 52
-_RIGHT = WIDTH - 16
-_BOTTOM = HEIGHT - 34
+# Small enough that text stays legible when a phone shrinks the chart to its width.
+WIDTH = 480
+HEIGHT = 240
+_LEFT = 50
+_RIGHT = WIDTH - 12
+_BOTTOM = HEIGHT - 30
 _TOP = 14
-_LEGEND_ROW = 18
+_LEGEND_ROW = 20
+_FONT = 13
 # Colours meet 3:1 against white; every series also has its own dash pattern, so none relies on colour alone.
 _COLOURS = ("#0b5cad", "#b35900", "#116329", "#8250df", "#a40e26", "#57606a")
 _DASHES = ("", "7 4", "2 3", "9 3 2 3", "4 4", "1 2")
@@ -184,9 +186,13 @@ def time_chart(
             share = (at - start).total_seconds() / span if span else 0.5
             return _LEFT + 8 + share * (_RIGHT - _LEFT - 16)
 
-        moments = [start] if not span else [start + dt.timedelta(seconds=span * k / 2) for k in range(3)]
-        for at in moments:
-            parts.append(_x_label(x_of(at), _day(at)))
+        if span:
+            # The outer dates are aligned to the ends so they stay inside the chart.
+            for k, anchor in enumerate(("start", "middle", "end")):
+                at = start + dt.timedelta(seconds=span * k / 2)
+                parts.append(_x_label(x_of(at), _day(at), anchor=anchor))
+        else:
+            parts.append(_x_label(x_of(start), _day(start)))
         for n, one in enumerate(series):
             ordered = sorted(one.points, key=lambda p: p.at)
             placed = [(x_of(p.at), _y(p.value, top, plot_top)) for p in ordered]
@@ -247,22 +253,28 @@ def _grid(
         parts.append(
             format_html(
                 '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}" stroke="#d0d7de"/>'
-                '<text x="{}" y="{}" text-anchor="end" font-size="11" fill="#57606a">{}</text>',
+                '<text x="{}" y="{}" text-anchor="end" font-size="{}" fill="#57606a">{}</text>',
                 _LEFT,
                 _RIGHT,
                 _f(y),
                 _f(y),
                 _LEFT - 6,
                 _f(y + 4),
+                _FONT,
                 format_value(tick),
             )
         )
     return parts
 
 
-def _x_label(x: float, text: str) -> SafeString:
+def _x_label(x: float, text: str, *, anchor: str = "middle") -> SafeString:
     return format_html(
-        '<text x="{}" y="{}" text-anchor="middle" font-size="11" fill="#57606a">{}</text>', _f(x), _BOTTOM + 16, text
+        '<text x="{}" y="{}" text-anchor="{}" font-size="{}" fill="#57606a">{}</text>',
+        _f(x),
+        _BOTTOM + 18,
+        anchor,
+        _FONT,
+        text,
     )
 
 
@@ -316,7 +328,7 @@ def _legend(names: Sequence[str], *, marks: bool, marked_label: str = "") -> tup
     parts: list[SafeString] = []
     x, row = float(_LEFT), 0
     for n, text in entries:
-        width = 34 + 7 * len(text)
+        width = 38 + 7.5 * len(text)
         if x + width > _RIGHT and x > _LEFT:
             x, row = float(_LEFT), row + 1
         y = _TOP + row * _LEGEND_ROW + 6
@@ -338,7 +350,7 @@ def _legend(names: Sequence[str], *, marks: bool, marked_label: str = "") -> tup
                     _DASHES[n % len(_DASHES)] or "none",
                 )
             )
-        parts.append(format_html('<text x="{}" y="{}" font-size="12">{}</text>', _f(x + 30), _f(y + 4), text))
+        parts.append(format_html('<text x="{}" y="{}" font-size="{}">{}</text>', _f(x + 30), _f(y + 4), _FONT, text))
         x += width
     return parts, (row + 1) * _LEGEND_ROW + 6
 
@@ -347,13 +359,14 @@ def _reference(reference: Reference, top: float, plot_top: float) -> SafeString:
     y = _y(reference.value, top, plot_top)
     return format_html(
         '<line class="reference" x1="{}" x2="{}" y1="{}" y2="{}" stroke="#1b1f24" stroke-width="1.5" '
-        'stroke-dasharray="3 3"/><text x="{}" y="{}" text-anchor="end" font-size="11" fill="#1b1f24">{}</text>',
+        'stroke-dasharray="3 3"/><text x="{}" y="{}" text-anchor="end" font-size="{}" fill="#1b1f24">{}</text>',
         _LEFT,
         _RIGHT,
         _f(y),
         _f(y),
         _RIGHT,
         _f(y - 5),
+        _FONT,
         reference.label,
     )
 
@@ -362,9 +375,10 @@ def _empty(text: str, plot_top: float) -> SafeString:
     if not text:
         return format_html("")
     return format_html(
-        '<text x="{}" y="{}" text-anchor="middle" font-size="13" fill="#57606a">{}</text>',
+        '<text x="{}" y="{}" text-anchor="middle" font-size="{}" fill="#57606a">{}</text>',
         (_LEFT + _RIGHT) // 2,
         _f((plot_top + _BOTTOM) / 2),
+        _FONT + 1,
         text,
     )
 
