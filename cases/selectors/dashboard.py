@@ -171,7 +171,8 @@ def awaiting_answer(rows: TeamRows, *, limit: int = 25) -> tuple[list[AwaitingAn
 
 def last_months(count: int) -> list[dt.date]:
     """The first days of the last ``count`` months, this one included, oldest first."""
-    year, month = timezone.localdate().year, timezone.localdate().month
+    today = timezone.localdate()
+    year, month = today.year, today.month
     months = []
     for _ in range(count):
         months.append(dt.date(year, month, 1))

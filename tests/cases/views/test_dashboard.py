@@ -1,4 +1,5 @@
 import datetime as dt
+import zoneinfo
 
 import pytest
 from django.db import connection
@@ -8,8 +9,9 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import Case
+from cases.services.accounts import preferences_set
 from evidence.services import Actor
-from tests.factories import BrandFactory, CaseFactory, attach, manager_of, sight
+from tests.factories import BrandFactory, CaseFactory, UserFactory, attach, manager_of, sight
 
 pytestmark = pytest.mark.django_db
 
@@ -191,8 +193,6 @@ def test_outsider_sees_nothing_of_the_team(client, personas, brand):
 
 
 def test_a_user_without_a_team_is_told_so(client, db):
-    from tests.factories import UserFactory
-
     response = dashboard(client, UserFactory(username="loner"))
     assert response.context["team"] is None
     assert "not in a team" in response.content.decode()
@@ -202,7 +202,15 @@ def test_hijacker_data_is_escaped(client, personas, brand):
     case = CaseFactory(brand=brand, title="<img src=x onerror=alert(1)>", assignee=personas.agent)
     sight(case, attach(case, 1, name="<script>alert(1)</script>"))
     report(case, amazon_ref="<b>ref</b>")
-    html = dashboard(client, personas.agent).content.decode()
+    services.membership_set(
+        team=services.team_create(name="<i>Team</i>", actor=Actor.of_user(personas.outsider)),
+        user=personas.agent,
+        role="viewer",
+        actor=Actor.of_user(personas.outsider),
+    )
+    html = dashboard(client, personas.agent, team=personas.team.pk).content.decode()
+    assert "&lt;i&gt;Team&lt;/i&gt;" in html
+    assert "<i>Team" not in html
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img src=x" not in html
@@ -232,3 +240,18 @@ def test_dashboard_queries_do_not_grow_with_cases(client, personas, brand):
     # session, user, teams (memberships, teams), 8 team-scoped reads of two queries each, unread notifications (2)
     print("QUERIES", few)
     assert few <= 22
+
+
+def test_days_are_the_users_own(client, personas, brand):
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    preferences_set(user=personas.viewer, time_zone="Asia/Shanghai")
+    local_today = timezone.now().astimezone(shanghai).date()
+    # Just after midnight in Shanghai is still the day before in UTC.
+    just_after_midnight = dt.datetime.combine(local_today, dt.time(0, 1), tzinfo=shanghai)
+    case = CaseFactory(brand=brand)
+    services.sighting_record(
+        case=case, storefront=attach(case, 1), seen_at=just_after_midnight, actor=manager_of(case.team)
+    )
+    response = dashboard(client, personas.viewer)
+    assert response.context["hijackers_chart"].rows[-1] == [local_today.strftime("%m-%d"), "1"]
+    assert f"{local_today:%Y-%m-%d} 00:01" in response.content.decode()
