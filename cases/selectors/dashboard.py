@@ -186,7 +186,8 @@ def time_to_report_and_removal(rows: TeamRows, *, months: int = 6) -> MonthlyMed
     A case counts in the month of its first report, and in the month it was resolved: a
     resolved case's ``status_changed_at`` is when it reached that status (a resolved case
     can only move on by being reopened, which changes it). Only the window's cases are read,
-    two timestamps each; the medians are taken here, as SQLite has no median.
+    two timestamps each; the medians are taken here, as SQLite has no median. A report dated
+    before its case was opened (a case recorded late) counts as the same day.
     """
     window = last_months(months)
     reported = (
