@@ -198,7 +198,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "cases:case_list"
+LOGIN_REDIRECT_URL = "cases:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 # Failed sign-ins allowed per account and address, and per address alone, in LOGIN_WINDOW_MINUTES.
 LOGIN_ATTEMPTS_PER_ACCOUNT = env.integer("LOGIN_ATTEMPTS_PER_ACCOUNT", 5, minimum=1)

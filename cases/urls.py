@@ -1,16 +1,17 @@
 from django.urls import path
-from django.views.generic import RedirectView
 
 from cases.views import (
     account,
     brands,
     case_list,
     case_page,
+    dashboard,
     evidence,
     inbox,
     invitations,
     ip_rights,
     members,
+    storefronts,
     team,
     watch,
 )
@@ -18,7 +19,9 @@ from cases.views import (
 app_name = "cases"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="cases:case_list"), name="home"),
+    path("", dashboard.dashboard, name="dashboard"),
+    # The older name of the start page, used by links that predate the dashboard.
+    path("", dashboard.dashboard, name="home"),
     path("cases/", case_list.case_list, name="case_list"),
     path("cases/<int:pk>/", case_page.case_detail, name="case_detail"),
     path("cases/<int:case_pk>/evidence/<int:pk>/download", evidence.evidence_download, name="evidence_download"),
@@ -30,6 +33,7 @@ urlpatterns = [
         evidence.dossier_file,
         name="dossier_file",
     ),
+    path("storefronts/<int:pk>/", storefronts.storefront_detail, name="storefront_detail"),
     path("notifications/", inbox.notifications, name="notifications"),
     path("brands/", brands.brand_list, name="brand_list"),
     path("brands/<int:pk>/", brands.brand_settings, name="brand_settings"),
