@@ -14,11 +14,14 @@ from PIL import Image, ImageDraw, ImageFont
 
 from cases import services
 from cases.models import (
+    Case,
+    CaseStorefront,
     EvidenceKind,
     Fulfillment,
     IPRightKind,
     SightingSource,
     SubmissionChannel,
+    SubmissionOutcome,
     Team,
     TestBuyVerdict,
     WarningChannel,
@@ -239,6 +242,56 @@ def _load_demo(user: Any) -> None:
         ip_right=brand.ip_rights.first(),
     )
     services.case_transition(case=lamp, status="reported", actor=actor, note="Report Infringement form filed")
+    _load_history(brand, user)
+
+
+# Six months of finished cases, so the dashboard's trends have something to show.
+HISTORY = [
+    # (months ago, ASIN, seller ID, storefront name, days to report, days to removal, Amazon's answer)
+    (5, "B0C1HIST01", "A4HISTSELLER01", "东莞市明亮电器", 6, 15, SubmissionOutcome.ACCEPTED),
+    (5, "B0C1HIST02", "A4HISTSELLER02", "Bright Home Deals", 9, None, SubmissionOutcome.REJECTED),
+    (4, "B0C1HIST03", "A4HISTSELLER03", "义乌优选百货", 4, 11, SubmissionOutcome.ACCEPTED),
+    (3, "B0C1HIST04", "A4HISTSELLER04", "LuxLite Outlet", 5, 9, SubmissionOutcome.ACCEPTED),
+    (3, "B0C1HIST05", "A4HISTSELLER05", "深圳光速科技", 3, 8, SubmissionOutcome.ACCEPTED),
+    (2, "B0C1HIST06", "A4HISTSELLER06", "Lamp & Co Store", 7, 12, SubmissionOutcome.ACCEPTED),
+    (2, "B0C1HIST07", "A4HISTSELLER07", "广州照明批发", 2, None, SubmissionOutcome.REJECTED),
+    (1, "B0C1HIST08", "A4HISTSELLER08", "DeskGlow Direct", 3, 6, SubmissionOutcome.ACCEPTED),
+    (1, "B0C1HIST09", "A4HISTSELLER09", "杭州家居好物", 2, 5, SubmissionOutcome.ACCEPTED),
+]
+
+
+def _load_history(brand: Any, user: Any) -> None:
+    """Cases worked in earlier months. Their times are moved back after the fact (demo only)."""
+    actor = Actor.of_user(user)
+    today = timezone.now()
+    for months, asin, seller_id, name, to_report, to_removal, outcome in HISTORY:
+        opened = today - dt.timedelta(days=30 * months + 10)
+        case = services.case_open(brand=brand, asin=asin, marketplace="US", actor=actor, title="Lumora desk lamp")
+        link = services.storefront_attach(case=case, seller_id=seller_id, name=name, actor=actor)
+        services.sighting_record(
+            case=case, storefront=link.storefront, actor=actor, seen_at=opened, price=Decimal("17.99"), currency="USD"
+        )
+        reported = (opened + dt.timedelta(days=to_report)).date()
+        submission = services.submission_record(
+            case=case,
+            channel=SubmissionChannel.REPORT_INFRINGEMENT,
+            submitted_on=reported,
+            actor=actor,
+            ip_right=brand.ip_rights.first(),
+        )
+        services.case_transition(case=case, status="reported", actor=actor)
+        answered = reported + dt.timedelta(days=2)
+        services.submission_set_outcome(
+            submission=submission, outcome=outcome, actor=actor, outcome_on=answered, reason="Demo history"
+        )
+        if to_removal is None:
+            services.case_transition(case=case, status="closed", actor=actor, reason="Amazon rejected the report")
+            finished = opened + dt.timedelta(days=to_report + 3)
+        else:
+            services.case_transition(case=case, status="resolved", actor=actor)
+            finished = opened + dt.timedelta(days=to_removal)
+        Case.objects.filter(pk=case.pk).update(created_at=opened, status_changed_at=finished)
+        CaseStorefront.objects.filter(pk=link.pk).update(first_seen=opened, attached_at=opened)
 
 
 def _load_outsider(user: Any) -> None:
