@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -282,8 +283,7 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _too_large_message() -> str:
-    megabytes = settings.EVIDENCE_MAX_BYTES / (1024 * 1024)
-    return _("The file is larger than the limit of %(size)s MB.") % {"size": f"{megabytes:g}"}
+    return _("The file is larger than the limit of %(size)s.") % {"size": filesizeformat(settings.EVIDENCE_MAX_BYTES)}
 
 
 def _errors_of(form: forms.BaseForm) -> dict[str, list[str]]:
