@@ -110,7 +110,7 @@ def _gallery_context(case: Case, *, withdrawing: tuple[int, WithdrawForm] | None
     """The gallery; ``withdrawing`` is a refused withdrawal, shown with its errors under its item."""
     items = list(evidence_gallery(case=case))
     for item in items:
-        # Ids per item: the gallery shows a withdraw form under each one.
+        # Each item has its own withdraw form, so their controls get ids of their own.
         if withdrawing is not None and withdrawing[0] == item.pk:
             item.withdraw_form = withdrawing[1]  # type: ignore[attr-defined]
         else:
@@ -120,7 +120,7 @@ def _gallery_context(case: Case, *, withdrawing: tuple[int, WithdrawForm] | None
 
 def _upload_context(case: Case, form: EvidenceUploadForm | None = None) -> dict[str, Any]:
     return {
-        "evidence_upload_form": form or EvidenceUploadForm(case=case),
+        "evidence_upload_form": form if form is not None else EvidenceUploadForm(case=case),
         "evidence_max_bytes": settings.EVIDENCE_MAX_BYTES,
         "evidence_too_large": _too_large_message(),
     }
