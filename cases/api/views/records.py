@@ -22,10 +22,7 @@ from cases.api.errors import PayloadTooLarge
 from cases.api.views.cases import IDEMPOTENCY_KEY, IF_MATCH, actor_of
 from cases.models import Case, Evidence, Storefront, Submission, TestBuy, Warning
 from cases.models.letters import LetterKind, LetterLanguage
-from cases.views.evidence import evidence_file_response
-
-# Multipart framing around the file; anything larger than the file limit plus this is refused unread.
-_MULTIPART_OVERHEAD = 64 * 1024
+from cases.views.evidence import MULTIPART_OVERHEAD, evidence_file_response
 
 
 class CaseChildViewSet(ApiViewSet):
@@ -54,7 +51,7 @@ class CaseEvidenceViewSet(CaseChildViewSet):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         if request.method == "POST":
             length = int(request.META.get("CONTENT_LENGTH") or 0)
-            if length > settings.EVIDENCE_MAX_BYTES + _MULTIPART_OVERHEAD:
+            if length > settings.EVIDENCE_MAX_BYTES + MULTIPART_OVERHEAD:
                 raise PayloadTooLarge(f"The upload is larger than the limit of {settings.EVIDENCE_MAX_BYTES} bytes.")
         super().initial(request, *args, **kwargs)
 

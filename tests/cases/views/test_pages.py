@@ -182,6 +182,6 @@ def test_a_page_capture_is_requested_from_the_case_page(client, personas, case, 
     assert not Capture.objects.exists()
     client.force_login(personas.viewer)
     answer = client.post(url, {"url": "https://www.amazon.com/dp/B0C1HJ4K2L"}, follow=True)
-    assert "Viewers cannot request captures." in answer.content.decode()
+    assert "Your role in this team does not allow this." in answer.content.decode()
     client.force_login(personas.outsider)
     assert client.post(url, {"url": "https://www.amazon.com/dp/B0C1HJ4K2L"}).status_code == 404
