@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from tests.browser.conftest import new_page, shoot, sign_in
 
@@ -59,3 +62,49 @@ def test_the_api_documentation_runs_under_the_content_security_policy(page: Any)
     page.goto("/api/docs/")
     page.locator(".swagger-ui .info").wait_for()
     assert page.get_by_text("casemanager", exact=False).first.is_visible()
+
+
+def _open_case(page: Any, asin: str = "B0C1HJ4K2L") -> None:
+    page.goto(f"/cases/?q={asin}")
+    page.locator("table.list tbody tr").first.get_by_role("link").first.click()
+    page.wait_for_url(re.compile(r"/cases/\d+/$"))
+
+
+def test_a_screenshot_dropped_on_the_case_is_stored_and_its_hash_shown(page: Any) -> None:
+    picture = io.BytesIO()
+    Image.new("RGB", (640, 400), "#f3a712").save(picture, format="PNG")
+    expected = hashlib.sha256(picture.getvalue()).hexdigest()
+    sign_in(page)
+    _open_case(page)
+    transfer = page.evaluate_handle(
+        """(bytes) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([new Uint8Array(bytes)], "hijacker-offer.png", {type: "image/png"}));
+            return transfer;
+        }""",
+        list(picture.getvalue()),
+    )
+    page.dispatch_event("[data-drop-zone]", "drop", {"dataTransfer": transfer})
+    page.locator("[data-upload-queue]").get_by_text(expected).wait_for()
+    # The gallery reloads with the new item, its thumbnail and its hash.
+    page.locator("#evidence").get_by_text(expected).first.wait_for()
+    shoot(page, "case-page")
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.worker
+def test_a_dossier_built_by_the_worker_appears_on_the_case_and_downloads(page: Any, celery_worker: Any) -> None:
+    sign_in(page)
+    _open_case(page)
+    page.get_by_role("button", name="Build a new dossier").click()
+    panel = page.locator("#dossier")
+    download_link = panel.get_by_role("link", name="Download PDF")
+    # The panel polls while the worker builds, and offers the PDF once it is done.
+    download_link.wait_for(timeout=120_000)
+    shoot(page, "dossier")
+    with page.expect_download() as started:
+        download_link.click()
+    pdf = open(started.value.path(), "rb").read()  # noqa: SIM115  a temporary file Playwright removes
+    assert pdf.startswith(b"%PDF-")
+    assert panel.get_by_text(hashlib.sha256(pdf).hexdigest()).first.is_visible()
