@@ -15,19 +15,21 @@ from evidence.services import Actor
 MAX_COMMENT_LENGTH = 10_000
 # Django usernames are letters, digits and @.+-_; an address before the @ (a@b) is not a mention.
 MENTION_RE = re.compile(r"(?<![\w.+@-])@([\w.@+-]+)")
-# A sentence may end right after a mention: "thanks @ana." mentions ana.
-_TRAILING = ".-+@"
+
+
+def mention_readings(written: str) -> list[str]:
+    """The names a mention may mean, longest first: a sentence may end right after it ("thanks @ana.")."""
+    readings: list[str] = []
+    while written:
+        readings.append(written)
+        stripped = written.rstrip(".-+@")
+        written = stripped if stripped != written else ""
+    return readings
 
 
 def mention_candidates(body: str) -> list[str]:
-    """Every name a mention in ``body`` could mean, longest first within a mention."""
-    names: list[str] = []
-    for match in MENTION_RE.finditer(body):
-        name = match.group(1)
-        while name:
-            names.append(name)
-            stripped = name.rstrip(_TRAILING)
-            name = stripped if stripped != name else ""
+    """Every name the mentions in ``body`` could mean."""
+    names = [name for match in MENTION_RE.finditer(body) for name in mention_readings(match.group(1))]
     return list(dict.fromkeys(names))
 
 
