@@ -1,4 +1,5 @@
 import datetime as dt
+import zoneinfo
 
 import pytest
 from django.db import connection
@@ -16,7 +17,9 @@ from cases.models import (
     TestBuy,
     Warning,
 )
+from cases.services.accounts import preferences_set
 from cases.services.comments import comment_post
+from evidence.models import AuditEvent
 from evidence.services import Actor
 from tests.factories import BrandFactory, CaseFactory, attach, manager_of, sight
 
@@ -206,10 +209,13 @@ def test_comments_notify_mentioned_team_members_only(client, personas, case):
     assert "commented" in html, "the activity trail names the action"
 
 
-def test_activity_shows_who_did_what_in_words(client, personas, case):
+def test_activity_shows_who_did_what_in_words_in_the_readers_time_zone(client, personas, case):
+    preferences_set(user=personas.viewer, time_zone="Asia/Tokyo")
     client.force_login(personas.viewer)
     html = page_of(client, case)
-    assert "opened the case" in html
+    opened = AuditEvent.objects.get(action="case.created", ref=f"case:{case.pk}").created_at
+    tokyo = timezone.localtime(opened, zoneinfo.ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M")
+    assert f"{tokyo}</time> <strong>manager</strong> opened the case" in html
     assert "added a storefront" in html
     assert "case.created" not in html
 
