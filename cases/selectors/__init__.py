@@ -11,12 +11,14 @@ from cases.models import (
     Brand,
     Case,
     CaseStorefront,
+    Comment,
     Evidence,
     IPRight,
     IPRightStatus,
     OperatorLink,
     Sighting,
     Storefront,
+    Warning,
 )
 from cases.services._common import case_ref
 from evidence.models import AuditEvent
@@ -84,9 +86,9 @@ def with_counts(cases: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
-def _count(rows: QuerySet[Any]) -> Coalesce:
+def _count(rows: QuerySet[Any], *, by: str = "case_id") -> Coalesce:
     """A correlated COUNT: unlike joined counts it does not multiply rows when combined."""
-    counted = rows.order_by().values("case_id").annotate(n=Count("*")).values("n")
+    counted = rows.order_by().values(by).annotate(n=Count("*")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
@@ -95,16 +97,44 @@ def case_get(*, user: Any, pk: int) -> Case:
     return Case.objects.visible_to(user).select_related("brand", "team", "assignee").get(pk=pk)
 
 
+# A storefront's sightings on one case shown on its page; older ones are counted, not read.
+SIGHTINGS_SHOWN = 200
+
+
 def case_storefronts(*, case: Case) -> QuerySet[CaseStorefront]:
-    latest = Sighting.objects.filter(case=case).order_by("-seen_at")
+    """The case's storefronts with their latest sightings, the warnings sent them and their operator groups.
+
+    A fixed number of queries however many storefronts, sightings or warnings there are.
+    """
+    latest = Sighting.objects.filter(case=case).order_by("-seen_at", "-id")
+    sighting_count = _count(Sighting.objects.filter(case=case, storefront=OuterRef("storefront")), by="storefront_id")
     return (
         CaseStorefront.objects.filter(case=case)
         .select_related("storefront")
+        .annotate(sighting_count=sighting_count)
         .prefetch_related(
-            Prefetch("storefront__sightings", queryset=latest.filter(case=case), to_attr="case_sightings"),
-            "storefront__operator_links__group__links__storefront",
+            Prefetch("storefront__sightings", queryset=latest[:SIGHTINGS_SHOWN], to_attr="case_sightings")
+        )
+        .prefetch_related(
+            Prefetch(
+                "storefront__warnings",
+                queryset=Warning.objects.filter(case=case).order_by("sent_at", "id"),
+                to_attr="case_warnings",
+            )
+        )
+        .prefetch_related(
+            Prefetch(
+                "storefront__operator_links",
+                queryset=OperatorLink.objects.select_related("group").prefetch_related(
+                    Prefetch("group__links", queryset=OperatorLink.objects.select_related("storefront"))
+                ),
+            ),
         )
     )
+
+
+def case_comments(*, case: Case) -> QuerySet[Comment]:
+    return Comment.objects.filter(case=case).select_related("author").prefetch_related("mentions")
 
 
 def case_evidence(*, case: Case) -> QuerySet[Evidence]:

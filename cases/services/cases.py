@@ -14,11 +14,13 @@ from cases.models import (
     CaseStatus,
     InfringementLocation,
     Membership,
+    NotificationKind,
     Role,
     WebhookEvent,
 )
 from cases.models.cases import FINISHED_STATUSES
 from cases.services._common import authorize, full_clean, record, save_changes, snapshot
+from cases.services.notifications import notify_users
 from cases.services.webhooks import emit
 from cases.workflow import allowed_transitions, reason_required
 from evidence.amazon import marketplace as find_marketplace
@@ -148,6 +150,13 @@ def case_update(*, case: Case, actor: Actor, **changes: Any) -> Case:
     )
     if after:
         emit(WebhookEvent.CASE_UPDATED, case, team_id=case.team_id, changes={"before": before, "after": after})
+    if "assignee" in after and case.assignee_id is not None and case.assignee_id != actor.id:
+        notify_users(
+            case=case,
+            user_ids=[case.assignee_id],
+            kind=NotificationKind.ASSIGNED,
+            message=f"{actor.name} assigned {case.reference} ({case.asin}, {case.marketplace}) to you.",
+        )
     return case
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 
 from django.conf import settings
@@ -18,6 +19,18 @@ def notify_team(*, case: Case, kind: NotificationKind, message: str) -> list[Not
     user_ids = Membership.objects.filter(
         team_id=case.team_id, user__is_active=True, role__in=[Role.AGENT, Role.MANAGER]
     ).values_list("user_id", flat=True)
+    return _create(case=case, user_ids=list(user_ids), kind=kind, message=message)
+
+
+def notify_users(*, case: Case, user_ids: Iterable[int], kind: NotificationKind, message: str) -> list[Notification]:
+    """Notify these people about the case; anyone not an active member of its team is skipped."""
+    members = Membership.objects.filter(
+        team_id=case.team_id, user__is_active=True, user_id__in=set(user_ids)
+    ).values_list("user_id", flat=True)
+    return _create(case=case, user_ids=sorted(members), kind=kind, message=message)
+
+
+def _create(*, case: Case, user_ids: list[int], kind: NotificationKind, message: str) -> list[Notification]:
     notes = Notification.objects.bulk_create(
         Notification(team_id=case.team_id, user_id=user_id, kind=kind, case=case, message=message[:2000])
         for user_id in user_ids

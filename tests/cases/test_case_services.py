@@ -162,3 +162,18 @@ def test_every_write_leaves_a_verifiable_chain(personas, brand):
     case = open_case(personas, brand)
     services.case_transition(case=case, status="investigating", actor=Actor.of_user(personas.agent))
     assert [problem for _, problem in audit_verify_all() if problem] == []
+
+
+def test_a_new_assignee_is_notified_unless_they_assigned_themselves(personas, brand):
+    from cases.models import Notification, NotificationKind
+
+    case = open_case(personas, brand)
+    services.case_update(case=case, actor=Actor.of_user(personas.agent), assignee=personas.agent)
+    assert not Notification.objects.exists()
+    services.case_update(case=case, actor=Actor.of_user(personas.agent), assignee=personas.manager)
+    note = Notification.objects.get()
+    assert (note.user, note.kind, note.case) == (personas.manager, NotificationKind.ASSIGNED, case)
+    assert case.reference in note.message
+    services.case_update(case=case, actor=Actor.of_user(personas.agent), assignee=personas.manager, title="Same")
+    services.case_update(case=case, actor=Actor.of_user(personas.agent), assignee=None)
+    assert Notification.objects.count() == 1, "only a change to a person notifies"
