@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from cases.dossier.content import attach_tiles, dossier_context, exhibits_of
 from cases.dossier.render import RenderError, render_pdf
-from cases.models import Case, Dossier, DossierExhibit, DossierStatus, Role, WebhookEvent
+from cases.models import Case, Dossier, DossierExhibit, DossierStatus, NotificationKind, Role, WebhookEvent
 from cases.services._common import authorize, record
+from cases.services.notifications import notify_users
 from cases.services.webhooks import emit
 from evidence.renditions import renditions_prepare
 from evidence.services import Actor, blob_ingest
@@ -142,6 +143,14 @@ def dossier_build(*, dossier_id: int) -> Dossier | None:
                     },
                 )
                 emit(WebhookEvent.DOSSIER_READY, dossier, team_id=dossier.case.team_id)
+                if dossier.requested_by_id is not None:
+                    notify_users(
+                        case=dossier.case,
+                        user_ids=[dossier.requested_by_id],
+                        kind=NotificationKind.DOSSIER_READY,
+                        message=f"Dossier v{dossier.version} of {dossier.case.reference} is ready "
+                        f"({rendered.pages} pages, SHA-256 {pdf.sha256}).",
+                    )
     except _LostClaim:
         return None
     except OperationalError:

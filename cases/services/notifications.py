@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases.models import Case, Membership, Notification, NotificationKind, Role
 
@@ -67,13 +67,16 @@ def notifications_send_email(*, ids: list[int]) -> int:
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk__in=ids, emailed_at__isnull=True)
             .exclude(user__email="")
-            .select_related("user", "case")
+            .select_related("user__preferences", "case")
         )
         claimed = [note.pk for note in notes]
         Notification.objects.filter(pk__in=claimed).update(emailed_at=timezone.now())
     messages = []
     for note in notes:
-        subject = f"[casemanager] {note.get_kind_display()}"
+        prefs = getattr(note.user, "preferences", None)
+        # The subject speaks the reader's language when they chose one.
+        with translation.override(prefs.language if prefs and prefs.language else settings.LANGUAGE_CODE):
+            subject = f"[casemanager] {note.get_kind_display()}"
         body = note.message
         if note.case is not None:
             subject += f": {note.case.reference}"

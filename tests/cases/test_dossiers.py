@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 
 from cases import services
 from cases.dossier.render import RenderError
-from cases.models import Dossier, DossierStatus, IPRightKind
+from cases.models import Dossier, DossierStatus, IPRightKind, Notification, NotificationKind
 from cases.services.dossiers import dossier_build, dossier_request
 from evidence.models import AuditEvent
 from evidence.renditions import plan_tiles
@@ -264,3 +264,18 @@ def test_timeline_shows_dates_for_date_only_events(case, personas):
     )
     report = next(event for event in timeline(case) if event["what"] == "Report")
     assert report["when"] == timezone.localdate().isoformat()
+
+
+def test_the_requester_is_told_when_the_dossier_is_ready(
+    case, personas, mailoutbox, django_capture_on_commit_callbacks
+):
+    personas.agent.email = "agent@example.com"
+    personas.agent.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        dossier = dossier_request(case=case, actor=Actor.of_user(personas.agent))
+    note = Notification.objects.get(user=personas.agent, kind=NotificationKind.DOSSIER_READY)
+    dossier.refresh_from_db()
+    assert note.case_id == case.pk
+    assert dossier.pdf_id in note.message
+    assert [m.to for m in mailoutbox] == [["agent@example.com"]]
+    assert not Notification.objects.filter(kind=NotificationKind.DOSSIER_READY).exclude(user=personas.agent).exists()
