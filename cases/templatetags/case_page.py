@@ -11,6 +11,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from cases.models import CaseStatus
 from cases.services.comments import MENTION_RE, mention_readings
 
 register = template.Library()
@@ -51,6 +52,16 @@ def action_label(action: str) -> str:
     """The audit action in words; an action without a label is shown as recorded."""
     label = ACTION_LABELS.get(action)
     return str(label) if label is not None else action
+
+
+@register.filter
+def event_text(event: Any) -> str:
+    """An activity row in words; a status change names the status reached."""
+    if event.action == "case.status_changed":
+        status = (event.after or {}).get("status")
+        if status in CaseStatus.values:
+            return str(_("moved the case to %(status)s") % {"status": CaseStatus(status).label})
+    return action_label(event.action)
 
 
 @register.filter

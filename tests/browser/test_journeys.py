@@ -108,3 +108,15 @@ def test_a_dossier_built_by_the_worker_appears_on_the_case_and_downloads(page: A
     pdf = open(started.value.path(), "rb").read()  # noqa: SIM115  a temporary file Playwright removes
     assert pdf.startswith(b"%PDF-")
     assert panel.get_by_text(hashlib.sha256(pdf).hexdigest()).first.is_visible()
+
+
+def test_a_case_is_moved_to_reported_with_the_step_buttons(page: Any) -> None:
+    sign_in(page)
+    _open_case(page, "B0C7ZQ9P1X")
+    head = page.locator("#case-head")
+    assert head.locator(".status").inner_text() == "New"
+    head.get_by_role("button", name="Reported", exact=True).click()
+    page.wait_for_load_state("load")
+    assert head.locator(".status").inner_text() == "Reported"
+    # The step is in the activity trail, in words.
+    assert page.locator("#activity").get_by_text("Reported").first.is_visible()
