@@ -2,31 +2,120 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Case as CaseWhen
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from cases.models import (
     Brand,
     Case,
+    CasePriority,
+    CaseStatus,
     CaseStorefront,
     Evidence,
     IPRight,
     IPRightStatus,
     OperatorLink,
+    PresenceState,
     Sighting,
     Storefront,
 )
 from cases.services._common import case_ref
 from evidence.models import AuditEvent
 
+# Sort keys of the case list: ``key`` ascending, ``-key`` descending. The ID breaks ties,
+# so a page boundary never shows a case twice or skips one.
+CASE_SORTS: dict[str, tuple[str, ...]] = {
+    "created": ("created_at", "id"),
+    "updated": ("updated_at", "id"),
+    "priority": ("priority_rank", "id"),
+    "status": ("status_rank", "id"),
+    "reference": ("reference", "id"),
+    "asin": ("asin", "marketplace", "id"),
+}
+DEFAULT_CASE_SORT = "-created"
+# Workflow order; a reopened case needs attention as a new one does.
+_STATUS_ORDER = [
+    CaseStatus.NEW,
+    CaseStatus.REOPENED,
+    CaseStatus.INVESTIGATING,
+    CaseStatus.WARNED,
+    CaseStatus.TEST_BUY,
+    CaseStatus.REPORTED,
+    CaseStatus.RESOLVED,
+    CaseStatus.CLOSED,
+]
+_PRIORITY_ORDER = [CasePriority.LOW, CasePriority.NORMAL, CasePriority.HIGH, CasePriority.URGENT]
 
-def case_list(*, user: Any, search: str = "", status: str = "") -> QuerySet[Case]:
-    cases = Case.objects.visible_to(user).select_related("brand", "assignee")
-    if status:
-        cases = cases.filter(status=status)
-    return with_counts(case_search(cases, search)).order_by("-created_at", "-id")
+
+def case_list(
+    *,
+    user: Any,
+    search: str = "",
+    statuses: Collection[str] = (),
+    priorities: Collection[str] = (),
+    brand_id: int | None = None,
+    marketplace: str = "",
+    assignee_id: int | None = None,
+    unassigned: bool = False,
+    sort: str = DEFAULT_CASE_SORT,
+) -> QuerySet[Case]:
+    """The user's cases, filtered and sorted, with their brand, assignee and hijacker counts.
+
+    An unknown ``sort`` falls back to the newest first.
+    """
+    cases: QuerySet[Case] = Case.objects.visible_to(user).select_related("brand", "assignee")
+    if statuses:
+        cases = cases.filter(status__in=statuses)
+    if priorities:
+        cases = cases.filter(priority__in=priorities)
+    if brand_id is not None:
+        cases = cases.filter(brand_id=brand_id)
+    if marketplace:
+        cases = cases.filter(marketplace=marketplace)
+    if unassigned:
+        cases = cases.filter(assignee__isnull=True)
+    elif assignee_id is not None:
+        cases = cases.filter(assignee_id=assignee_id)
+    counted = case_search(cases, search).annotate(
+        storefront_count=_count(CaseStorefront.objects.filter(case=OuterRef("pk"))),
+        active_storefront_count=_count(CaseStorefront.objects.filter(case=OuterRef("pk"), state=PresenceState.ACTIVE)),
+    )
+    return _sorted(counted, sort)
+
+
+def _sorted(cases: QuerySet[Case], sort: str) -> QuerySet[Case]:
+    descending = sort.startswith("-")
+    fields = CASE_SORTS.get(sort.removeprefix("-"))
+    if fields is None:
+        return _sorted(cases, DEFAULT_CASE_SORT)
+    if "priority_rank" in fields:
+        cases = cases.alias(priority_rank=_rank("priority", _PRIORITY_ORDER))
+    if "status_rank" in fields:
+        cases = cases.alias(status_rank=_rank("status", _STATUS_ORDER))
+    return cases.order_by(*(F(name).desc() if descending else F(name).asc() for name in fields))
+
+
+def _rank(field: str, order: list[Any]) -> CaseWhen:
+    return CaseWhen(
+        *(When(**{field: value}, then=Value(index)) for index, value in enumerate(order)),
+        default=Value(len(order)),
+        output_field=IntegerField(),
+    )
 
 
 def case_search(cases: QuerySet[Case], term: str) -> QuerySet[Case]:
