@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -11,6 +13,11 @@ from evidence.services import Actor
 from tests.factories import BrandFactory, CaseFactory, manager_of
 
 pytestmark = pytest.mark.django_db
+
+
+def new_case(brand: Any, **kwargs: Any) -> Case:
+    case: Case = CaseFactory(brand=brand, **kwargs)
+    return case
 
 
 @pytest.fixture
@@ -28,7 +35,7 @@ def test_assign_changes_each_case_through_its_service(personas, brand, agent, mo
     webhook_endpoint_create(
         team=personas.team, url="https://hooks.example.com/x", events=["case.updated"], actor=manager_of(personas.team)
     )
-    cases = [CaseFactory(brand=brand) for _ in range(3)]
+    cases = [new_case(brand) for _ in range(3)]
     result = cases_bulk_assign(cases=cases, assignee=personas.agent, actor=agent)
     assert [case.pk for case in result.done] == sorted(case.pk for case in cases)
     assert result.refused == []
@@ -41,7 +48,7 @@ def test_assign_changes_each_case_through_its_service(personas, brand, agent, mo
 
 
 def test_unassign(personas, brand, agent):
-    case = CaseFactory(brand=brand, assignee=personas.manager)
+    case = new_case(brand, assignee=personas.manager)
     cases_bulk_assign(cases=[case], assignee=None, actor=agent)
     case.refresh_from_db()
     assert case.assignee is None
@@ -55,7 +62,7 @@ def test_a_case_that_cannot_move_is_reported_and_the_others_move(personas, brand
         events=["case.status_changed"],
         actor=manager_of(personas.team),
     )
-    fresh, reported = CaseFactory(brand=brand), CaseFactory(brand=brand)
+    fresh, reported = new_case(brand), new_case(brand)
     services.case_transition(case=reported, status=CaseStatus.REPORTED, actor=agent)
     result = cases_bulk_transition(cases=[fresh, reported], status=CaseStatus.RESOLVED, actor=agent)
     assert [case.pk for case in result.done] == [reported.pk]
@@ -76,7 +83,7 @@ def test_a_case_that_cannot_move_is_reported_and_the_others_move(personas, brand
 
 
 def test_closing_needs_a_reason_before_any_case_is_touched(personas, brand, agent):
-    case = CaseFactory(brand=brand)
+    case = new_case(brand)
     with pytest.raises(ValidationError) as error:
         cases_bulk_transition(cases=[case], status=CaseStatus.CLOSED, actor=agent, reason="  ")
     assert error.value.message_dict == {"reason": ["Say why the cases are closed."]}
@@ -86,13 +93,13 @@ def test_closing_needs_a_reason_before_any_case_is_touched(personas, brand, agen
 
 def test_an_unknown_status_is_refused_for_the_batch(personas, brand, agent):
     with pytest.raises(ValidationError) as error:
-        cases_bulk_transition(cases=[CaseFactory(brand=brand)], status="done", actor=agent)
+        cases_bulk_transition(cases=[new_case(brand)], status="done", actor=agent)
     assert "status" in error.value.message_dict
 
 
 def test_cases_of_a_team_where_the_actor_is_a_viewer_are_refused(personas, brand):
-    ours = CaseFactory(brand=brand)
-    theirs = CaseFactory(brand=BrandFactory(team=personas.outsider_team))
+    ours = new_case(brand)
+    theirs = new_case(BrandFactory(team=personas.outsider_team))
     services.membership_set(
         team=personas.outsider_team, user=personas.agent, role="viewer", actor=Actor.of_user(personas.outsider)
     )
@@ -102,8 +109,8 @@ def test_cases_of_a_team_where_the_actor_is_a_viewer_are_refused(personas, brand
 
 
 def test_an_assignee_outside_a_cases_team_is_refused_for_that_case(personas, brand, agent):
-    ours = CaseFactory(brand=brand)
-    theirs = CaseFactory(brand=BrandFactory(team=personas.outsider_team))
+    ours = new_case(brand)
+    theirs = new_case(BrandFactory(team=personas.outsider_team))
     services.membership_set(
         team=personas.outsider_team, user=personas.agent, role="agent", actor=Actor.of_user(personas.outsider)
     )
@@ -125,7 +132,7 @@ def test_a_batch_needs_cases_and_has_a_limit(personas, brand, agent):
 
 
 def test_the_same_case_twice_is_changed_once(personas, brand, agent):
-    case = CaseFactory(brand=brand)
+    case = new_case(brand)
     result = cases_bulk_transition(cases=[case, case], status=CaseStatus.INVESTIGATING, actor=agent)
     assert len(result.done) == 1
     assert AuditEvent.objects.filter(action="case.status_changed").count() == 1
