@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case as CaseWhen
@@ -17,8 +18,9 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 
 from cases.models import (
     Brand,
@@ -74,9 +76,10 @@ def case_list(
     unassigned: bool = False,
     sort: str = DEFAULT_CASE_SORT,
 ) -> QuerySet[Case]:
-    """The user's cases, filtered and sorted, with their brand, assignee and hijacker counts.
+    """The user's cases, filtered and sorted, with their brand and assignee.
 
-    An unknown ``sort`` falls back to the newest first.
+    An unknown ``sort`` falls back to the newest first. What each row shows of its
+    hijackers is read for one page at a time, with ``case_list_rows``.
     """
     cases: QuerySet[Case] = Case.objects.visible_to(user).select_related("brand", "assignee")
     if statuses:
@@ -91,11 +94,54 @@ def case_list(
         cases = cases.filter(assignee__isnull=True)
     elif assignee_id is not None:
         cases = cases.filter(assignee_id=assignee_id)
-    counted = case_search(cases, search).annotate(
-        storefront_count=_count(CaseStorefront.objects.filter(case=OuterRef("pk"))),
-        active_storefront_count=_count(CaseStorefront.objects.filter(case=OuterRef("pk"), state=PresenceState.ACTIVE)),
+    return _sorted(case_search(cases, search), sort)
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A case as a row of the list: how many hijackers were seen, how many still sell, who."""
+
+    case: Case
+    seen: int
+    selling: int
+    selling_first: list[Storefront]
+
+
+def case_list_rows(cases: Sequence[Case], *, names: int = 3) -> list[CaseRow]:
+    """One page of ``case_list`` with its hijackers: two queries, however long the page.
+
+    Counted here, for the page's cases only: as columns of the list's query they would be
+    computed for every matching case before a sort that no index serves.
+    """
+    counts: dict[int, tuple[int, int]] = {
+        row["case_id"]: (row["seen"], row["selling"])
+        for row in CaseStorefront.objects.filter(case__in=cases)
+        .order_by()
+        .values("case_id")
+        .annotate(seen=Count("id"), selling=Count("id", filter=Q(state=PresenceState.ACTIVE)))
+    }
+    # A window per case keeps the first few of each in the database.
+    nth = Window(RowNumber(), partition_by="case_id", order_by=["attached_at", "id"])
+    selling = (
+        CaseStorefront.objects.filter(case__in=cases, state=PresenceState.ACTIVE)
+        .select_related("storefront")
+        .only("case_id", "storefront__name", "storefront__seller_id")
+        .annotate(nth=nth)
+        .filter(nth__lte=names)
+        .order_by("case_id", "attached_at", "id")
     )
-    return _sorted(counted, sort)
+    first: dict[int, list[Storefront]] = {}
+    for link in selling:
+        first.setdefault(link.case_id, []).append(link.storefront)
+    return [
+        CaseRow(
+            case=case,
+            seen=counts.get(case.pk, (0, 0))[0],
+            selling=counts.get(case.pk, (0, 0))[1],
+            selling_first=first.get(case.pk, []),
+        )
+        for case in cases
+    ]
 
 
 def _sorted(cases: QuerySet[Case], sort: str) -> QuerySet[Case]:
