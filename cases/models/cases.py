@@ -100,6 +100,8 @@ class Case(TeamScoped):
         indexes = [
             # The case list's order: its first page is an index range, not a sort of every case.
             models.Index(fields=["team", "-created_at", "-id"], name="case_team_created_idx"),
+            # "Recently changed" on the case list (and the API's ordering by updated_at).
+            models.Index(fields=["team", "-updated_at", "-id"], name="case_team_updated_idx"),
             models.Index(fields=["team", "status"], name="case_team_status_idx"),
             models.Index(fields=["asin"], name="case_asin_idx"),
         ]

@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Case as CaseWhen
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 
 from cases.models import (
     Brand,
     Case,
+    CasePriority,
+    CaseStatus,
     CaseStorefront,
     Comment,
     Evidence,
     IPRight,
     IPRightStatus,
     OperatorLink,
+    PresenceState,
     Sighting,
     Storefront,
     Warning,
@@ -23,12 +41,129 @@ from cases.models import (
 from cases.services._common import case_ref
 from evidence.models import AuditEvent
 
+# Sort keys of the case list: ``key`` ascending, ``-key`` descending. The ID breaks ties,
+# so a page boundary never shows a case twice or skips one.
+CASE_SORTS: dict[str, tuple[str, ...]] = {
+    "created": ("created_at", "id"),
+    "updated": ("updated_at", "id"),
+    "priority": ("priority_rank", "id"),
+    "status": ("status_rank", "id"),
+    "reference": ("reference", "id"),
+    "asin": ("asin", "marketplace", "id"),
+}
+DEFAULT_CASE_SORT = "-created"
+# Workflow order; a reopened case needs attention as a new one does.
+_STATUS_ORDER = [
+    CaseStatus.NEW,
+    CaseStatus.REOPENED,
+    CaseStatus.INVESTIGATING,
+    CaseStatus.WARNED,
+    CaseStatus.TEST_BUY,
+    CaseStatus.REPORTED,
+    CaseStatus.RESOLVED,
+    CaseStatus.CLOSED,
+]
+_PRIORITY_ORDER = [CasePriority.LOW, CasePriority.NORMAL, CasePriority.HIGH, CasePriority.URGENT]
 
-def case_list(*, user: Any, search: str = "", status: str = "") -> QuerySet[Case]:
-    cases = Case.objects.visible_to(user).select_related("brand", "assignee")
-    if status:
-        cases = cases.filter(status=status)
-    return with_counts(case_search(cases, search)).order_by("-created_at", "-id")
+
+def case_list(
+    *,
+    user: Any,
+    search: str = "",
+    statuses: Collection[str] = (),
+    priorities: Collection[str] = (),
+    brand_id: int | None = None,
+    marketplace: str = "",
+    assignee_id: int | None = None,
+    unassigned: bool = False,
+    sort: str = DEFAULT_CASE_SORT,
+) -> QuerySet[Case]:
+    """The user's cases, filtered and sorted, with their brand and assignee.
+
+    An unknown ``sort`` falls back to the newest first. What each row shows of its
+    hijackers is read for one page at a time, with ``case_list_rows``.
+    """
+    cases: QuerySet[Case] = Case.objects.visible_to(user).select_related("brand", "assignee")
+    if statuses:
+        cases = cases.filter(status__in=statuses)
+    if priorities:
+        cases = cases.filter(priority__in=priorities)
+    if brand_id is not None:
+        cases = cases.filter(brand_id=brand_id)
+    if marketplace:
+        cases = cases.filter(marketplace=marketplace)
+    if unassigned:
+        cases = cases.filter(assignee__isnull=True)
+    elif assignee_id is not None:
+        cases = cases.filter(assignee_id=assignee_id)
+    return _sorted(case_search(cases, search), sort)
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A case as a row of the list: how many hijackers were seen, how many still sell, who."""
+
+    case: Case
+    seen: int
+    selling: int
+    selling_first: list[Storefront]
+
+
+def case_list_rows(cases: Sequence[Case], *, names: int = 3) -> list[CaseRow]:
+    """One page of ``case_list`` with its hijackers: two queries, however long the page.
+
+    Counted here, for the page's cases only: as columns of the list's query they would be
+    computed for every matching case before a sort that no index serves.
+    """
+    counts: dict[int, tuple[int, int]] = {
+        row["case_id"]: (row["seen"], row["selling"])
+        for row in CaseStorefront.objects.filter(case__in=cases)
+        .order_by()
+        .values("case_id")
+        .annotate(seen=Count("id"), selling=Count("id", filter=Q(state=PresenceState.ACTIVE)))
+    }
+    # A window per case keeps the first few of each in the database.
+    nth = Window(RowNumber(), partition_by="case_id", order_by=["attached_at", "id"])
+    selling = (
+        CaseStorefront.objects.filter(case__in=cases, state=PresenceState.ACTIVE)
+        .select_related("storefront")
+        .only("case_id", "storefront__name", "storefront__seller_id")
+        .annotate(nth=nth)
+        .filter(nth__lte=names)
+        .order_by("case_id", "attached_at", "id")
+    )
+    first: dict[int, list[Storefront]] = {}
+    for link in selling:
+        first.setdefault(link.case_id, []).append(link.storefront)
+    return [
+        CaseRow(
+            case=case,
+            seen=counts.get(case.pk, (0, 0))[0],
+            selling=counts.get(case.pk, (0, 0))[1],
+            selling_first=first.get(case.pk, []),
+        )
+        for case in cases
+    ]
+
+
+def _sorted(cases: QuerySet[Case], sort: str) -> QuerySet[Case]:
+    descending = sort.startswith("-")
+    fields = CASE_SORTS.get(sort.removeprefix("-"))
+    if fields is None:
+        return _sorted(cases, DEFAULT_CASE_SORT)
+    if "priority_rank" in fields:
+        cases = cases.alias(priority_rank=_rank("priority", _PRIORITY_ORDER))
+    if "status_rank" in fields:
+        cases = cases.alias(status_rank=_rank("status", _STATUS_ORDER))
+    return cases.order_by(*(F(name).desc() if descending else F(name).asc() for name in fields))
+
+
+def _rank(field: str, order: list[Any]) -> CaseWhen:
+    return CaseWhen(
+        *(When(**{field: value}, then=Value(index)) for index, value in enumerate(order)),
+        default=Value(len(order)),
+        output_field=IntegerField(),
+    )
 
 
 def case_search(cases: QuerySet[Case], term: str) -> QuerySet[Case]:
