@@ -19,6 +19,7 @@ from cases.models import (
     EvidenceKind,
     Fulfillment,
     IPRightKind,
+    Role,
     SightingSource,
     SubmissionChannel,
     SubmissionOutcome,
@@ -89,6 +90,9 @@ def _load_demo(user: Any) -> None:
     actor = Actor.of_user(user)
     now = timezone.now()
     team = services.team_create(name="Demo Brand Protection", slug="demo", actor=actor)
+    # Colleagues to assign cases to and to @mention; they sign in with their username as password.
+    for username, full_name, role in (("liwei", "Wei Li", Role.AGENT), ("sam", "Sam Viewer", Role.VIEWER)):
+        services.membership_set(team=team, user=_user(username, username, full_name), role=role, actor=actor)
     brand = services.brand_create(
         team=team,
         name="Lumora",
