@@ -75,7 +75,7 @@ def shoot(page: Any, name: str) -> None:
 
 def sign_in(page: Any, username: str = "demo", password: str = "demo") -> None:  # noqa: S107  the demo login
     page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    page.locator("main button[type=submit]").click()
     page.wait_for_url("**/")
