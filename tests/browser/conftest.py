@@ -70,7 +70,8 @@ def shoot(page: Any, name: str) -> None:
     folder = os.environ.get("CM_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+        # caret="initial": hiding the caret would inject a style the content security policy refuses.
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True, caret="initial")
 
 
 def sign_in(page: Any, username: str = "demo", password: str = "demo") -> None:  # noqa: S107  the demo login
