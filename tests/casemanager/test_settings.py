@@ -1,3 +1,4 @@
+import json
 import os
 import secrets
 import subprocess
@@ -77,3 +78,26 @@ def test_production_settings_pass_check_deploy():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_pages_carry_the_security_headers():
+    # An unknown address needs neither database nor collected static files, and the
+    # middleware gives it the headers every response gets.
+    script = (
+        "from django.test import Client; import json;"
+        "r = Client().get('/api/nothing-here', secure=True, headers={'host': 'cases.example.com'});"
+        "h = {k: r[k] for k in ('Strict-Transport-Security', 'Content-Security-Policy', 'X-Frame-Options',"
+        " 'Referrer-Policy', 'X-Content-Type-Options') if r.has_header(k)};"
+        "print(json.dumps({'status': r.status_code, 'headers': h}))"
+    )
+    result = run_manage("shell", "-c", script, env=PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    headers = seen["headers"]
+    assert seen["status"] == 404
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["X-Content-Type-Options"] == "nosniff"
