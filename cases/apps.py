@@ -10,5 +10,7 @@ class CasesConfig(AppConfig):
 
         from cases.api import schema  # noqa: F401  registers the OpenAPI extension
         from cases.middleware import preferences_on_login
+        from cases.signin import on_signed_in
 
         user_logged_in.connect(preferences_on_login, dispatch_uid="cases.preferences_on_login")
+        user_logged_in.connect(on_signed_in, dispatch_uid="cases.signin.on_signed_in")

@@ -130,7 +130,7 @@ def _usable(key: str) -> Invitation:
     """The invitation of ``key``, locked, if it can still be accepted; a ``key`` error saying why not."""
     invitation = (
         Invitation.objects.select_for_update(of=("self",))
-        .select_related("team")
+        .select_related("team", "invited_by")
         .filter(key_hash=invitation_key_hash(key))
         .first()
     )
@@ -139,6 +139,14 @@ def _usable(key: str) -> Invitation:
     state = invitation_state(invitation)
     if state != PENDING:
         raise field_error("key", UNUSABLE[state], state)
+    # The link carries its inviter's authority: it lapses when they are no longer a manager,
+    # so a manager on the way out cannot keep a way back in.
+    try:
+        authorize(Actor.of_user(invitation.invited_by), invitation.team_id, Role.MANAGER)
+    except PermissionDenied:
+        raise field_error(
+            "key", "The person who sent this invitation can no longer invite; ask a manager of the team.", "lapsed"
+        ) from None
     return invitation
 
 

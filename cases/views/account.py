@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -10,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -20,62 +18,25 @@ from django.views.i18n import set_language
 
 from cases.middleware import remember_preferences
 from cases.services.accounts import preferences_set, time_zones
-
-
-def client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR is the proxy's when there is one; the proxy sets X-Forwarded-For last.
-    if settings.SECURE_PROXY_SSL_HEADER:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.rsplit(",", 1)[-1].strip()
-    return str(request.META.get("REMOTE_ADDR", ""))
+from cases.signin import signin_locked
 
 
 class SignInView(auth_views.LoginView):
-    """Django's sign-in, refusing to check passwords after too many failures.
-
-    Counted per account and address (a guessed password) and per address alone (many
-    accounts tried from one place); each window starts at the first failure.
-    """
+    """Django's sign-in, with a clear refusal once the attempts are used up (cases.signin counts them)."""
 
     redirect_authenticated_user = True
 
-    def _keys(self) -> list[tuple[str, int]]:
-        address = client_address(self.request)
-        username = self.request.POST.get("username", "").strip().lower()
-        account = hashlib.sha256(f"{username}|{address}".encode()).hexdigest()
-        return [
-            (f"login-fail:account:{account}", settings.LOGIN_ATTEMPTS_PER_ACCOUNT),
-            (f"login-fail:address:{address}", settings.LOGIN_ATTEMPTS_PER_ADDRESS),
-        ]
-
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if any((cache.get(key) or 0) >= limit for key, limit in self._keys()):
-            form = self.get_form()
-            form.errors.clear()
+        # A locked-out attempt is refused before its password is looked at.
+        if signin_locked(request, request.POST.get("username", "")):
+            form = self.form_class(request)
             minutes = settings.LOGIN_WINDOW_MINUTES
-            form.add_error(
-                None, _("Too many failed sign-ins. Try again in %(minutes)d minutes.") % {"minutes": minutes}
-            )
-            response = self.render_to_response(self.get_context_data(form=form))
+            context = self.get_context_data(form=form)
+            context["refused"] = _("Too many failed sign-ins. Try again in %(minutes)d minutes.") % {"minutes": minutes}
+            response = self.render_to_response(context)
             response.status_code = 429
             return response
         return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form: Any) -> HttpResponse:
-        window = settings.LOGIN_WINDOW_MINUTES * 60
-        for key, _limit in self._keys():
-            cache.add(key, 0, window)
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between the two calls
-                cache.set(key, 1, window)
-        return super().form_invalid(form)
-
-    def form_valid(self, form: Any) -> HttpResponse:
-        response = super().form_valid(form)
-        cache.delete(self._keys()[0][0])
-        return response
 
 
 class PasswordResetView(auth_views.PasswordResetView):

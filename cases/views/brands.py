@@ -31,7 +31,7 @@ from cases.services.brands import (
     brand_update,
 )
 from cases.services.records import warning_template_set
-from cases.views.forms import AccessibleForm, submit
+from cases.views.forms import AccessibleForm, is_row_id, submit
 from evidence.amazon import MARKETPLACE_CHOICES
 from evidence.services import Actor
 
@@ -165,7 +165,7 @@ def brand_settings(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("cases:brand_settings", pk=brand.pk)
         elif action == "remove_seller":
             seller_pk = request.POST.get("seller", "")
-            found = AuthorizedSeller.objects.filter(brand=brand, pk=seller_pk).first() if seller_pk.isdigit() else None
+            found = AuthorizedSeller.objects.filter(brand=brand, pk=seller_pk).first() if is_row_id(seller_pk) else None
             if found is None:
                 raise Http404("No such authorized seller")
             found.brand = brand

@@ -32,7 +32,7 @@ from cases.views.case_page import (
     new_test_buy_form,
     render_page,
 )
-from cases.views.forms import submit
+from cases.views.forms import is_row_id, submit
 from evidence.services import Actor
 
 # What a new test buy may say about its goods at once; the rest is test_buy_record's.
@@ -109,7 +109,7 @@ def warning_send(request: HttpRequest, pk: int) -> HttpResponse:
     storefront_id = request.POST.get("storefront", "")
     link = (
         CaseStorefront.objects.filter(case=case, storefront_id=storefront_id).select_related("storefront").first()
-        if storefront_id.isdigit()
+        if is_row_id(storefront_id)
         else None
     )
     if link is None:

@@ -245,7 +245,7 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         form = EvidenceUploadForm(case=case)
         status = 200
-    elif int(request.META.get("CONTENT_LENGTH") or 0) > settings.EVIDENCE_MAX_BYTES + MULTIPART_OVERHEAD:
+    elif _declared_length(request) > settings.EVIDENCE_MAX_BYTES + MULTIPART_OVERHEAD:
         # Refused before the body is read: a huge upload is not spooled to disk only to be dropped.
         form = EvidenceUploadForm({}, case=case)
         form.errors.clear()
@@ -420,3 +420,10 @@ def dossier_file(request: HttpRequest, case_pk: int, pk: int, kind: str) -> Http
     if dossier is None or dossier.pdf is None or kind not in ("pdf", "bundle"):
         raise Http404("No such dossier")
     return dossier_bundle_response(dossier) if kind == "bundle" else dossier_pdf_response(dossier)
+
+
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:  # a malformed header: the body's real size is checked as it is read
+        return 0

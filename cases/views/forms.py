@@ -63,3 +63,11 @@ class AccessibleForm(forms.Form):
         attrs["aria-describedby"] = " ".join(ids)
         if invalid:
             attrs["aria-invalid"] = "true"
+
+
+MAX_ID = 2**63 - 1
+
+
+def is_row_id(value: object) -> bool:
+    """A primary key as a form or query sends it: ASCII digits only ("²".isdigit() is true too)."""
+    return isinstance(value, str) and value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID

@@ -23,7 +23,7 @@ from cases.selectors.invitations import invitations_pending
 from cases.services.invitations import invitation_create, invitation_revoke
 from cases.services.teams import membership_remove, membership_set
 from cases.views.brands import is_manager, refused
-from cases.views.forms import AccessibleForm, submit
+from cases.views.forms import AccessibleForm, is_row_id, submit
 from evidence.services import Actor
 
 
@@ -131,7 +131,7 @@ def team_invitations(request: HttpRequest) -> HttpResponse:
             wanted = request.POST.get("invitation", "")
             invitation = (
                 Invitation.objects.visible_to(request.user).filter(team=team, pk=wanted).first()
-                if wanted.isdigit()
+                if is_row_id(wanted)
                 else None
             )
             if invitation is None:

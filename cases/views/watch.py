@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from cases.models import Brand, Role, SpApiCredential, SpApiRegion, WatchItem
 from cases.services._common import role_of
 from cases.services.watch import sp_api_credentials_remove, sp_api_credentials_set, watch_add, watch_remove
+from cases.views.forms import is_row_id
 from evidence.amazon import MARKETPLACE_CHOICES
 from evidence.services import Actor
 
@@ -52,7 +53,7 @@ def brand_watch(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("cases:brand_watch", pk=brand.pk)
             if action == "remove":
                 item_id = request.POST.get("item", "")
-                item = WatchItem.objects.filter(brand=brand, pk=item_id).first() if item_id.isdigit() else None
+                item = WatchItem.objects.filter(brand=brand, pk=item_id).first() if is_row_id(item_id) else None
                 if item is None:
                     raise Http404("No such watch item")
                 watch_remove(item=item, actor=actor)

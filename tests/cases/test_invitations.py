@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -10,7 +11,7 @@ from cases.selectors.invitations import invitation_key_hash
 from cases.services.invitations import invitation_accept, invitation_create, invitation_join, invitation_revoke
 from evidence.models import AuditEvent
 from evidence.services import Actor
-from tests.factories import UserFactory
+from tests.factories import MemberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +156,18 @@ def test_joining_creates_the_account_with_the_invited_address_or_nothing(persona
     with pytest.raises(ValidationError):
         invitation_join(key=key, username="again", password="a long enough passphrase")
     assert not type(membership.user).objects.filter(username="again").exists()
+
+
+def test_an_invitation_lapses_when_its_inviter_is_no_longer_a_manager(personas):
+    from cases.services.teams import membership_set
+
+    _invitation, key = invitation_create(
+        team=personas.team, email="new@example.com", role="manager", actor=Actor.of_user(personas.manager)
+    )
+    second = MemberFactory(team=personas.team, role=Role.MANAGER, username="second")
+    membership_set(team=personas.team, user=personas.manager, role=Role.VIEWER, actor=Actor.of_user(second))
+    newcomer: Any = UserFactory(username="newcomer")
+    with pytest.raises(ValidationError) as refused:
+        invitation_accept(key=key, user=newcomer)
+    assert refused.value.error_dict["key"][0].code == "lapsed"
+    assert not Membership.objects.filter(user=newcomer).exists()

@@ -79,3 +79,34 @@ def test_pages_carry_a_content_security_policy_without_inline_script(client, per
     assert "frame-ancestors 'none'" in policy
     docs = client.get(reverse("api-docs")).content.decode()
     assert "<script>" not in docs  # the API docs load their start-up script from a URL
+
+
+def test_the_admin_sign_in_shares_the_limit(client, personas, settings):
+    settings.LOGIN_ATTEMPTS_PER_ACCOUNT = 3
+    personas.manager.is_staff = personas.manager.is_superuser = True
+    personas.manager.set_password("right-password-123")
+    personas.manager.save()
+    for _ in range(5):
+        client.post("/admin/login/", {"username": "manager", "password": "wrong"})
+    client.post("/admin/login/", {"username": "manager", "password": "right-password-123"})
+    assert "_auth_user_id" not in client.session
+
+
+def test_compatibility_forms_of_a_username_share_its_limit(client, personas, settings):
+    settings.LOGIN_ATTEMPTS_PER_ACCOUNT = 2
+    personas.agent.set_password("right-password-123")
+    personas.agent.save()
+    for name in ("agent", "\uff41gent"):  # the second is a full-width "a"
+        client.post(reverse("login"), {"username": name, "password": "wrong"})
+    answer = client.post(reverse("login"), {"username": "agen\uff54", "password": "right-password-123"})
+    assert answer.status_code == 429
+
+
+def test_a_refused_sign_in_does_not_check_the_password(client, personas, settings, monkeypatch):
+    settings.LOGIN_ATTEMPTS_PER_ACCOUNT = 1
+    client.post(reverse("login"), {"username": "agent", "password": "wrong"})
+    checked = []
+    monkeypatch.setattr("django.contrib.auth.hashers.check_password", lambda *a, **k: checked.append(1))
+    monkeypatch.setattr("django.contrib.auth.base_user.check_password", lambda *a, **k: checked.append(1))
+    assert client.post(reverse("login"), {"username": "agent", "password": "x"}).status_code == 429
+    assert checked == []

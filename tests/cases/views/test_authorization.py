@@ -140,3 +140,16 @@ def test_a_viewer_reads_but_cannot_write(client, personas, rows, pattern):
     )
     assert answer.status_code < 500
     assert AuditEvent.objects.count() == before, (pattern.name, answer.status_code)
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("api_tokens", {"revoke": "²"}),
+        ("webhooks", {"action": "delete", "endpoint": "²"}),
+        ("team_invitations", {"action": "revoke", "invitation": "١٢"}),
+    ],
+)
+def test_digits_of_other_scripts_are_not_row_ids(client, personas, name, data):
+    client.force_login(personas.manager)
+    assert client.post(reverse(f"cases:{name}"), data).status_code == 404
