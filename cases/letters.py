@@ -5,6 +5,8 @@ from __future__ import annotations
 from string import Template
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from cases.models import Case, CaseStorefront, Storefront, WarningTemplate
 from cases.models.letters import LetterKind, LetterLanguage
 from cases.selectors import operator_links_of, primary_ip_right
@@ -71,12 +73,12 @@ def check_template(body: str) -> list[str]:
     """Problems with a team's wording: malformed $ signs or unknown placeholders."""
     template = Template(body)
     if not template.is_valid():
-        return ["A $ sign is not followed by a placeholder name; write $$ for a dollar sign."]
+        return [_("A $ sign is not followed by a placeholder name; write $$ for a dollar sign.")]
     unknown = sorted(set(template.get_identifiers()) - set(PLACEHOLDERS))
     if unknown:
         names = ", ".join(f"${name}" for name in unknown)
         known = ", ".join(f"${name}" for name in PLACEHOLDERS)
-        return [f"Unknown placeholders {names}; use {known}."]
+        return [_("Unknown placeholders %(names)s; use %(known)s.") % {"names": names, "known": known}]
     return []
 
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from evidence.errors import field_error
 
@@ -64,7 +65,7 @@ def marketplace(code: str) -> Marketplace:
     key = _ALIASES.get(key, key)
     found = MARKETPLACES.get(key) or MARKETPLACES_BY_ID.get(code.strip())
     if found is None:
-        message = f"{code} is not an Amazon marketplace code (e.g. US, DE, JP)."
+        message = _("%(code)s is not an Amazon marketplace code (e.g. US, DE, JP).") % {"code": code}
         raise field_error("marketplace", message, "invalid_marketplace")
     return found
 
@@ -72,7 +73,7 @@ def marketplace(code: str) -> Marketplace:
 def validate_asin(value: str) -> None:
     if not ASIN_RE.match(value):
         raise ValidationError(
-            "An ASIN is 10 uppercase letters and digits, such as B08N5WRWNW; got %(value)s.",
+            _("An ASIN is 10 uppercase letters and digits, such as B08N5WRWNW; got %(value)s."),
             code="invalid_asin",
             params={"value": value},
         )
@@ -81,8 +82,10 @@ def validate_asin(value: str) -> None:
 def validate_seller_id(value: str) -> None:
     if not SELLER_ID_RE.match(value):
         raise ValidationError(
-            "A seller ID is 12 to 16 uppercase letters and digits starting with A, "
-            "such as A2ABCDEFGHIJK1; got %(value)s.",
+            _(
+                "A seller ID is 12 to 16 uppercase letters and digits starting with A, "
+                "such as A2ABCDEFGHIJK1; got %(value)s."
+            ),
             code="invalid_seller_id",
             params={"value": value},
         )
@@ -91,7 +94,7 @@ def validate_seller_id(value: str) -> None:
 def validate_order_id(value: str) -> None:
     if not ORDER_ID_RE.match(value):
         raise ValidationError(
-            "An Amazon order ID has the form 123-1234567-1234567; got %(value)s.",
+            _("An Amazon order ID has the form 123-1234567-1234567; got %(value)s."),
             code="invalid_order_id",
             params={"value": value},
         )

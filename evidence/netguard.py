@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import urllib3
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 _METADATA_HOSTS = {"metadata.google.internal", "metadata", "instance-data"}
 
@@ -78,31 +79,39 @@ def resolve(url: str, *, schemes: frozenset[str] = frozenset({"https"})) -> Targ
     parts = urlsplit(url)
     allowed = schemes | ({"http"} if allow_private else set())
     if parts.scheme not in allowed:
-        raise UnsafeURL(f"Only {' or '.join(sorted(allowed))} addresses are allowed.")
+        names = sorted(allowed)
+        if len(names) == 1:
+            raise UnsafeURL(_("Only %(scheme)s addresses are allowed.") % {"scheme": names[0]})
+        raise UnsafeURL(
+            _("Only %(schemes)s or %(last)s addresses are allowed.")
+            % {"schemes": ", ".join(names[:-1]), "last": names[-1]}
+        )
     if parts.username or parts.password:
-        raise UnsafeURL("Addresses with a user name or password are not allowed.")
+        raise UnsafeURL(_("Addresses with a user name or password are not allowed."))
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
-        raise UnsafeURL("The address has no host name.")
+        raise UnsafeURL(_("The address has no host name."))
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise UnsafeURL("The port is not a number between 0 and 65535.") from None
+        raise UnsafeURL(_("The port is not a number between 0 and 65535.")) from None
     if not allow_private and (host in _METADATA_HOSTS or host == "localhost" or host.endswith(".localhost")):
-        raise UnsafeURL("Local and cloud-metadata hosts are not allowed.")
+        raise UnsafeURL(_("Local and cloud-metadata hosts are not allowed."))
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except UnicodeError:
-        raise UnsafeURL(f"The host name {host} is not valid.") from None
+        raise UnsafeURL(_("The host name %(host)s is not valid.") % {"host": host}) from None
     except socket.gaierror as error:
-        raise ResolutionFailed(f"The host name {host} does not resolve ({error.strerror}).") from None
+        raise ResolutionFailed(
+            _("The host name %(host)s does not resolve (%(error)s).") % {"host": host, "error": error.strerror}
+        ) from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
-        raise ResolutionFailed(f"The host name {host} does not resolve.")
+        raise ResolutionFailed(_("The host name %(host)s does not resolve.") % {"host": host})
     if not allow_private:
         refused = [a for a in addresses if not is_public_address(a)]
         if refused:
-            raise UnsafeURL("Private, loopback, link-local and reserved addresses are not allowed.")
+            raise UnsafeURL(_("Private, loopback, link-local and reserved addresses are not allowed."))
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"

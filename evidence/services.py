@@ -25,6 +25,7 @@ from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from evidence.errors import field_error
 from evidence.models import ActorKind, AuditChain, AuditEvent, Blob, blob_storage_name
@@ -167,7 +168,7 @@ def audit_record_many(*, chain: str, entries: list[AuditEntry]) -> list[AuditEve
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
     if not entries:
         return []
-    head, _ = AuditChain.objects.select_for_update().get_or_create(
+    head, _created = AuditChain.objects.select_for_update().get_or_create(
         key=chain, defaults={"seq": 0, "head_hash": GENESIS_HASH}
     )
     now = timezone.now()
@@ -214,11 +215,13 @@ class StagedBlob:
 
 
 def _too_large(max_bytes: int) -> ValidationError:
-    return field_error("file", f"The file is larger than the limit of {max_bytes} bytes.", "file_too_large")
+    return field_error(
+        "file", _("The file is larger than the limit of %(max)s bytes.") % {"max": max_bytes}, "file_too_large"
+    )
 
 
 def _empty() -> ValidationError:
-    return field_error("file", "The file is empty.", "empty_file")
+    return field_error("file", _("The file is empty."), "empty_file")
 
 
 def _staging_name() -> Path:
@@ -394,7 +397,7 @@ def _discard_unreferenced(staged: StagedBlob) -> None:
     """
     try:
         with transaction.atomic():
-            _, created = Blob.objects.get_or_create(
+            _blob, created = Blob.objects.get_or_create(
                 sha256=staged.sha256, defaults={"size": staged.size, "mime_type": staged.mime_type}
             )
             if created:

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -32,12 +33,12 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None
-        scheme, _, raw = header.partition(" ")
+        scheme, _space, raw = header.partition(" ")
         if scheme.lower() != self.keyword.lower():
             return None
         raw = raw.strip()
         if not raw or " " in raw:
-            raise exceptions.AuthenticationFailed("Send the token as 'Authorization: Bearer <token>'.")
+            raise exceptions.AuthenticationFailed(_("Send the token as 'Authorization: Bearer <token>'."))
         token = (
             ApiToken.objects.select_related("user")
             .filter(key_hash=token_hash(raw), revoked_at__isnull=True, user__is_active=True)
@@ -45,7 +46,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         )
         if token is None:
             self._count_failure(request)
-            raise exceptions.AuthenticationFailed("The token is unknown or revoked.")
+            raise exceptions.AuthenticationFailed(_("The token is unknown or revoked."))
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, throttling, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -112,7 +113,7 @@ class ApiViewSet(viewsets.GenericViewSet):
         key = request.headers.get("Idempotency-Key", "").strip()
         if request.method == "POST" and key:
             if len(key) > 255:
-                raise exceptions.ValidationError({"Idempotency-Key": ["Use at most 255 characters."]})
+                raise exceptions.ValidationError({"Idempotency-Key": [_("Use at most 255 characters.")]})
             self._claim = self._claim_key(request, key)
 
     def _claim_key(self, request: Request, key: str) -> IdempotencyKey:

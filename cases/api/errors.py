@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -20,25 +22,27 @@ from rest_framework.views import exception_handler
 
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The object changed since you read it (If-Match does not match its ETag); read it again."
+    default_detail = gettext_lazy(
+        "The object changed since you read it (If-Match does not match its ETag); read it again."
+    )
     default_code = "precondition_failed"
 
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The upload is larger than the limit."
+    default_detail = gettext_lazy("The upload is larger than the limit.")
     default_code = "payload_too_large"
 
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "Another request with this Idempotency-Key is in progress; retry shortly."
+    default_detail = gettext_lazy("Another request with this Idempotency-Key is in progress; retry shortly.")
     default_code = "conflict"
 
 
 class IdempotencyKeyReused(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = "This Idempotency-Key was used for a different request."
+    default_detail = gettext_lazy("This Idempotency-Key was used for a different request.")
     default_code = "idempotency_key_reused"
 
 
@@ -98,7 +102,7 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
         codes = [e.code for e in getattr(exc, "error_dict", {}).get("file", [])]
         exc = PayloadTooLarge() if "file_too_large" in codes else from_django(exc)
     elif isinstance(exc, RequestDataTooBig):
-        exc = PayloadTooLarge("The request body is larger than the limit.")
+        exc = PayloadTooLarge(_("The request body is larger than the limit."))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
@@ -109,7 +113,7 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
     assert isinstance(exc, exceptions.APIException)
     body: dict[str, Any] = {"code": _CODES.get(type(exc), exc.default_code), "message": ""}
     if isinstance(exc, exceptions.ValidationError):
-        body["message"] = "Some fields are not valid."
+        body["message"] = _("Some fields are not valid.")
         body["fields"] = _field_errors(exc.detail)
     else:
         body["message"] = str(exc.detail)
@@ -126,7 +130,7 @@ def json_not_found(request: Any, exception: Exception | None = None) -> Any:
     from django.views.defaults import page_not_found
 
     if request.path.startswith("/api/"):
-        return JsonResponse({"error": {"code": "not_found", "message": "No such endpoint."}}, status=404)
+        return JsonResponse({"error": {"code": "not_found", "message": _("No such endpoint.")}}, status=404)
     return page_not_found(request, exception)
 
 
@@ -135,6 +139,6 @@ def json_server_error(request: Any) -> Any:
     from django.views.defaults import server_error
 
     if request.path.startswith("/api/"):
-        body = {"error": {"code": "server_error", "message": "Something went wrong on our side; it was logged."}}
+        body = {"error": {"code": "server_error", "message": _("Something went wrong on our side; it was logged.")}}
         return JsonResponse(body, status=500)
     return server_error(request)

@@ -22,10 +22,10 @@ class Brand(TeamScoped):
     contact_address = models.TextField(blank=True)
     # Amazon's own retail offers are the brand's distribution when it sells to Amazon.
     amazon_is_authorized = models.BooleanField(
-        "Amazon is an authorized seller", default=True, help_text="Never treat Amazon's own offers as hijackers"
+        _("Amazon is an authorized seller"), default=True, help_text=_("Never treat Amazon's own offers as hijackers")
     )
     capture_new_hijackers = models.BooleanField(
-        default=True, help_text="Capture a new hijacker's storefront and the listing's offers when detected"
+        default=True, help_text=_("Capture a new hijacker's storefront and the listing's offers when detected")
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -81,9 +81,9 @@ class IPRight(TeamScoped):
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="ip_rights")
     kind = models.CharField(max_length=16, choices=IPRightKind.choices)
     registration_number = models.CharField(max_length=100, blank=True)
-    office = models.CharField(max_length=100, blank=True, help_text="Registering office or jurisdiction, e.g. USPTO")
+    office = models.CharField(max_length=100, blank=True, help_text=_("Registering office or jurisdiction, e.g. USPTO"))
     mark_text = models.CharField(max_length=200, blank=True)
-    classes = models.CharField(max_length=100, blank=True, help_text="Nice classes, e.g. 9, 25")
+    classes = models.CharField(max_length=100, blank=True, help_text=_("Nice classes, e.g. 9, 25"))
     registration_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=IPRightStatus.choices, default=IPRightStatus.REGISTERED)
     certificate = models.ForeignKey(Blob, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -95,7 +95,7 @@ class IPRight(TeamScoped):
 
     class Meta:
         ordering = ["brand", "kind", "registration_number"]
-        verbose_name = "IP right"
+        verbose_name = _("IP right")
 
     def __str__(self) -> str:
         label = self.mark_text or self.get_kind_display()

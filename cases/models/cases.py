@@ -66,16 +66,18 @@ class Case(TeamScoped):
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases")
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="cases")
     reference = models.CharField(max_length=20, editable=False)
-    asin = models.CharField("ASIN", max_length=10, validators=[validate_asin])
+    asin = models.CharField(_("ASIN"), max_length=10, validators=[validate_asin])
     marketplace = models.CharField(max_length=2, choices=MARKETPLACE_CHOICES)
     title = models.CharField(max_length=300, blank=True)
     priority = models.CharField(max_length=8, choices=CasePriority.choices, default=CasePriority.NORMAL)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_cases"
     )
-    external_refs = models.JSONField(default=list, blank=True, help_text="Ticket references in other tools")
+    external_refs = models.JSONField(default=list, blank=True, help_text=_("Ticket references in other tools"))
     infringement_locations = models.JSONField(
-        default=list, blank=True, help_text="Where the infringement is: product, packaging, detail page image or text"
+        default=list,
+        blank=True,
+        help_text=_("Where the infringement is: product, packaging, detail page image or text"),
     )
     status = models.CharField(max_length=16, choices=CaseStatus.choices, default=CaseStatus.NEW)
     closed_reason = models.TextField(blank=True)
@@ -117,7 +119,7 @@ class Storefront(TeamScoped):
 
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="storefronts")
     marketplace = models.CharField(max_length=2, choices=MARKETPLACE_CHOICES)
-    seller_id = models.CharField("seller ID", max_length=16, validators=[validate_seller_id])
+    seller_id = models.CharField(_("seller ID"), max_length=16, validators=[validate_seller_id])
     name = models.CharField(max_length=300, blank=True)
     # From the seller profile page; they feed operator linking.
     business_name = models.CharField(max_length=300, blank=True)
@@ -261,7 +263,7 @@ class Sighting(TeamScoped):
     currency = models.CharField(max_length=3, blank=True)
     condition = models.CharField(max_length=12, choices=Condition.choices, default=Condition.NEW)
     fulfillment = models.CharField(max_length=8, choices=Fulfillment.choices, default=Fulfillment.UNKNOWN)
-    buy_box = models.BooleanField(null=True, blank=True, help_text="Empty when the source did not say")
+    buy_box = models.BooleanField(null=True, blank=True, help_text=_("Empty when the source did not say"))
     source = models.CharField(max_length=16, choices=SightingSource.choices, default=SightingSource.MANUAL)
     # As Amazon reported them with the offer; empty when the source did not say.
     ships_from = models.CharField(max_length=100, blank=True)

@@ -27,7 +27,7 @@ class Dossier(TeamScoped):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="dossiers")
     version = models.PositiveIntegerField()
     status = models.CharField(max_length=8, choices=DossierStatus.choices, default=DossierStatus.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done")
+    progress = models.PositiveSmallIntegerField(default=0, help_text=_("Percent done"))
     stage = models.CharField(max_length=100, blank=True)
     error = models.TextField(blank=True)
     requested_by = models.ForeignKey(

@@ -34,7 +34,7 @@ class Evidence(TeamScoped):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="evidence")
     blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="evidence_items")
     kind = models.CharField(max_length=16, choices=EvidenceKind.choices)
-    original_name = models.CharField(max_length=255, blank=True, help_text="As uploaded; metadata only")
+    original_name = models.CharField(max_length=255, blank=True, help_text=_("As uploaded; metadata only"))
     source_url = models.URLField(max_length=2048, blank=True)
     captured_at = models.DateTimeField()
     captured_by = models.ForeignKey(
@@ -54,7 +54,7 @@ class Evidence(TeamScoped):
 
     class Meta:
         ordering = ["captured_at", "id"]
-        verbose_name_plural = "evidence"
+        verbose_name_plural = _("evidence")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.blob_id[:12]}… on {self.case_id}"
@@ -97,13 +97,13 @@ class TestBuy(TeamScoped):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="test_buys")
     storefront = models.ForeignKey(Storefront, on_delete=models.PROTECT, related_name="test_buys")
-    order_id = models.CharField("order ID", max_length=19, validators=[validate_order_id])
+    order_id = models.CharField(_("order ID"), max_length=19, validators=[validate_order_id])
     order_date = models.DateField()
     price_paid = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
     received_date = models.DateField(null=True, blank=True)
     verdict = models.CharField(max_length=16, choices=TestBuyVerdict.choices, default=TestBuyVerdict.PENDING)
-    comparison_notes = models.TextField(blank=True, help_text="How it differs from the genuine product")
+    comparison_notes = models.TextField(blank=True, help_text=_("How it differs from the genuine product"))
     photos = models.ManyToManyField(Evidence, blank=True, related_name="test_buys")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -169,7 +169,7 @@ class Submission(TeamScoped):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="submissions")
     channel = models.CharField(max_length=24, choices=SubmissionChannel.choices)
     submitted_on = models.DateField()
-    amazon_ref = models.CharField("Amazon complaint or case ID", max_length=100, blank=True)
+    amazon_ref = models.CharField(_("Amazon complaint or case ID"), max_length=100, blank=True)
     asins = models.JSONField(default=list)
     ip_right = models.ForeignKey(IPRight, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     outcome = models.CharField(max_length=16, choices=SubmissionOutcome.choices, default=SubmissionOutcome.PENDING)

@@ -28,10 +28,10 @@ class SpApiCredential(TeamScoped):
         "selling partner ID",
         max_length=16,
         validators=[validate_seller_id],
-        help_text="The brand's own seller ID: its offers are authorized, and notifications name it",
+        help_text=_("The brand's own seller ID: its offers are authorized, and notifications name it"),
     )
     region = models.CharField(max_length=2, choices=SpApiRegion.choices)
-    client_id = models.CharField("LWA client ID", max_length=200)
+    client_id = models.CharField(_("LWA client ID"), max_length=200)
     client_secret_sealed = models.TextField()
     refresh_token_sealed = models.TextField()
     last_error = models.TextField(blank=True)
@@ -44,7 +44,7 @@ class SpApiCredential(TeamScoped):
     objects = TeamScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "SP-API credential"
+        verbose_name = _("SP-API credential")
         indexes = [models.Index(fields=["selling_partner_id"], name="spapi_partner_idx")]
 
     def __str__(self) -> str:
@@ -57,7 +57,7 @@ class WatchItem(TeamScoped):
     team_path = "brand__team"
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="watch_items")
-    asin = models.CharField("ASIN", max_length=10, validators=[validate_asin])
+    asin = models.CharField(_("ASIN"), max_length=10, validators=[validate_asin])
     marketplace = models.CharField(max_length=2, choices=MARKETPLACE_CHOICES)
     interval_minutes = models.PositiveIntegerField(default=60, validators=[MinValueValidator(5)])
     next_check_at = models.DateTimeField()

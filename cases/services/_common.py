@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import Membership, Role
 from evidence import netguard
@@ -40,7 +41,7 @@ def authorize(actor: Actor, team_id: int, needed: Role) -> None:
         return
     role = role_of(actor.user, team_id)
     if role is None or not role.includes(needed):
-        raise PermissionDenied(f"This needs the {needed.label.lower()} role in the team.")
+        raise PermissionDenied(_("This needs the %(role)s role in the team.") % {"role": needed.label.lower()})
 
 
 # Inside ``deferred_records()``, audit rows are collected here, by team, and written last.
@@ -126,7 +127,7 @@ def apply_changes(
     unknown = sorted(set(changes) - allowed_set)
     if unknown:
         raise ValidationError(
-            {name: ValidationError("This field cannot be changed here.", code="read_only") for name in unknown}
+            {name: ValidationError(_("This field cannot be changed here."), code="read_only") for name in unknown}
         )
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
@@ -172,7 +173,7 @@ def full_clean(obj: models.Model, *, exclude: Iterable[str] = ()) -> None:
     NUL characters are refused here for every text field: PostgreSQL cannot store them.
     """
     nul = {
-        field.name: ValidationError("Text cannot contain NUL characters.", code="null_characters")
+        field.name: ValidationError(_("Text cannot contain NUL characters."), code="null_characters")
         for field in obj._meta.concrete_fields
         if isinstance(getattr(obj, field.attname, None), str) and "\x00" in getattr(obj, field.attname)
     }
@@ -197,7 +198,7 @@ def _on_fields(error: ValidationError) -> ValidationError:
 
 def require_aware(field: str, value: dt.datetime | None) -> None:
     if value is not None and timezone.is_naive(value):
-        raise field_error(field, "Give a time with its time zone, e.g. 2026-05-01T09:30:00Z.", "naive")
+        raise field_error(field, _("Give a time with its time zone, e.g. 2026-05-01T09:30:00Z."), "naive")
 
 
 def public_url(url: str, *, schemes: frozenset[str], max_length: int = 2048) -> str:
@@ -207,7 +208,7 @@ def public_url(url: str, *, schemes: frozenset[str], max_length: int = 2048) -> 
     """
     url = url.strip()
     if len(url) > max_length:
-        raise field_error("url", f"The address is longer than {max_length} characters.", "too_long")
+        raise field_error("url", _("The address is longer than %(max)s characters.") % {"max": max_length}, "too_long")
     try:
         netguard.resolve(url, schemes=schemes)
     except netguard.UnsafeURL as error:

@@ -7,6 +7,7 @@ from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cases.models import AuthorizedSeller, Brand, IPRight, Role, Team
 from cases.services._common import apply_changes, authorize, clean_file_name, full_clean, record, save_changes, snapshot
@@ -156,7 +157,9 @@ def _certificate_blob(source: IO[bytes] | Path) -> Iterator[Blob]:
         with blob_ingest(source=source) as blob:
             if blob.mime_type not in CERTIFICATE_TYPES:
                 raise field_error(
-                    "certificate", f"A certificate is a PDF or an image, not {blob.mime_type}.", "unsupported_type"
+                    "certificate",
+                    _("A certificate is a PDF or an image, not %(type)s.") % {"type": blob.mime_type},
+                    "unsupported_type",
                 )
             yield blob
     except ValidationError as error:

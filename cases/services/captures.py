@@ -22,6 +22,7 @@ from django.core.validators import URLValidator
 from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import (
     Capture,
@@ -65,7 +66,7 @@ def _check_url(url: str) -> str:
     try:
         _http_url(url.strip())
     except ValidationError:
-        raise field_error("url", "Give an http or https address.", "invalid_url") from None
+        raise field_error("url", _("Give an http or https address."), "invalid_url") from None
     return public_url(url, schemes=frozenset({"http", "https"}))
 
 
@@ -75,9 +76,9 @@ def capture_request(
     """Queue a capture of ``url`` for the case; the address is checked before anything is written."""
     authorize(actor, case.team_id, Role.AGENT)
     if kind not in CaptureKind.values:
-        raise field_error("kind", f"{kind!r} is not a capture kind.", "invalid_choice")
+        raise field_error("kind", _("%(kind)r is not a capture kind.") % {"kind": kind}, "invalid_choice")
     if storefront is not None and storefront.team_id != case.team_id:
-        raise field_error("storefront", "The storefront belongs to another team.", "invalid")
+        raise field_error("storefront", _("The storefront belongs to another team."), "invalid")
     # Resolving the host is network I/O: done before the transaction opens.
     url = _check_url(url)
     with transaction.atomic():

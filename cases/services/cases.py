@@ -5,6 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import (
     Brand,
@@ -32,7 +33,7 @@ CASE_FIELDS = ("title", "priority", "assignee", "external_refs", "infringement_l
 
 def _next_reference(team_id: int) -> str:
     year = timezone.now().year
-    sequence, _ = CaseSequence.objects.select_for_update().get_or_create(team_id=team_id, year=year)
+    sequence, _created = CaseSequence.objects.select_for_update().get_or_create(team_id=team_id, year=year)
     sequence.last += 1
     sequence.save(update_fields=["last"])
     return f"HJ-{year}-{sequence.last:04d}"
@@ -46,24 +47,26 @@ def _check_assignee(team_id: int, assignee: Any) -> None:
     ).exists()
     if not works_cases:
         raise field_error(
-            "assignee", "The assignee must be an agent or manager of the case's team.", "invalid_assignee"
+            "assignee", _("The assignee must be an agent or manager of the case's team."), "invalid_assignee"
         )
 
 
 def _check_external_refs(refs: Any) -> list[str]:
     if not isinstance(refs, list) or not all(isinstance(r, str) and r.strip() for r in refs):
         raise ValidationError(
-            {"external_refs": ["Give a list of ticket references such as ['JIRA-12']."]}, code="invalid"
+            {"external_refs": [_("Give a list of ticket references such as ['JIRA-12'].")]}, code="invalid"
         )
     if any(len(r) > 200 for r in refs) or len(refs) > 20:
-        raise field_error("external_refs", "At most 20 references of 200 characters each.", "invalid")
+        raise field_error("external_refs", _("At most 20 references of 200 characters each."), "invalid")
     return [r.strip() for r in refs]
 
 
 def _check_locations(locations: Any) -> list[str]:
     if not isinstance(locations, list) or any(item not in InfringementLocation.values for item in locations):
         choices = ", ".join(InfringementLocation.values)
-        raise field_error("infringement_locations", f"Choose among: {choices}.", "invalid_choice")
+        raise field_error(
+            "infringement_locations", _("Choose among: %(choices)s.") % {"choices": choices}, "invalid_choice"
+        )
     return sorted(set(locations), key=InfringementLocation.values.index)
 
 
@@ -108,7 +111,8 @@ def case_open(
     if existing is not None:
         raise field_error(
             "asin",
-            f"The open case {existing.reference} already tracks {asin} in {case.marketplace}.",
+            _("The open case %(reference)s already tracks %(asin)s in %(marketplace)s.")
+            % {"reference": existing.reference, "asin": asin, "marketplace": case.marketplace},
             "duplicate_open_case",
         )
     case.reference = _next_reference(brand.team_id)
@@ -118,7 +122,10 @@ def case_open(
     except IntegrityError:
         # Another request opened the same listing between our check and our insert.
         raise field_error(
-            "asin", f"An open case already tracks {asin} in {case.marketplace}.", "duplicate_open_case"
+            "asin",
+            _("An open case already tracks %(asin)s in %(marketplace)s.")
+            % {"asin": asin, "marketplace": case.marketplace},
+            "duplicate_open_case",
         ) from None
     after = snapshot(case, ("reference", "brand", "asin", "marketplace", "status", *CASE_FIELDS))
     record(actor=actor, action="case.created", subject=case, team_id=case.team_id, case_id=case.pk, after=after)
@@ -166,22 +173,26 @@ def case_transition(*, case: Case, status: str, actor: Actor, note: str = "", re
     authorize(actor, case.team_id, Role.AGENT)
     case = Case.objects.select_for_update().get(pk=case.pk)
     if status not in CaseStatus.values:
-        raise field_error("status", f"{status!r} is not a case status.", "invalid_choice")
+        raise field_error("status", _("%(status)r is not a case status.") % {"status": status}, "invalid_choice")
     allowed = allowed_transitions(case.status)
     if status not in allowed:
         names = ", ".join(allowed)
         raise field_error(
-            "status", f"A {case.status} case cannot move to {status}; it can move to: {names}.", "illegal_transition"
+            "status",
+            _("A %(current)s case cannot move to %(target)s; it can move to: %(allowed)s.")
+            % {"current": case.status, "target": status, "allowed": names},
+            "illegal_transition",
         )
     reason = reason.strip()
     if reason_required(status) and not reason:
-        raise field_error("reason", "Say why the case is closed.", "required")
+        raise field_error("reason", _("Say why the case is closed."), "required")
     if status == CaseStatus.REOPENED:
         existing = _open_case_for(case.team_id, case.asin, case.marketplace)
         if existing is not None:
             raise field_error(
                 "status",
-                f"The open case {existing.reference} already tracks this listing; work there.",
+                _("The open case %(reference)s already tracks this listing; work there.")
+                % {"reference": existing.reference},
                 "duplicate_open_case",
             )
     before = {"status": case.status}
@@ -194,7 +205,7 @@ def case_transition(*, case: Case, status: str, actor: Actor, note: str = "", re
     except IntegrityError:
         # A concurrent reopen or open of the same listing won.
         raise field_error(
-            "status", "Another open case already tracks this listing; work there.", "duplicate_open_case"
+            "status", _("Another open case already tracks this listing; work there."), "duplicate_open_case"
         ) from None
     after: dict[str, Any] = {"status": status}
     if note.strip():

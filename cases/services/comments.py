@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cases.models import Case, Comment, Membership, NotificationKind, Role
 from cases.services._common import authorize, full_clean, record
@@ -50,12 +51,16 @@ def comment_post(*, case: Case, body: str, actor: Actor) -> Comment:
     """A comment by an agent or manager; members it mentions are told, others stay plain text."""
     authorize(actor, case.team_id, Role.AGENT)
     if not actor.is_user:
-        raise field_error("body", "Only team members write comments.", "not_a_user")
+        raise field_error("body", _("Only team members write comments."), "not_a_user")
     body = body.strip()
     if not body:
-        raise field_error("body", "Write something first.", "required")
+        raise field_error("body", _("Write something first."), "required")
     if len(body) > MAX_COMMENT_LENGTH:
-        raise field_error("body", f"A comment has at most {MAX_COMMENT_LENGTH:,} characters.", "too_long")
+        raise field_error(
+            "body",
+            _("A comment has at most %(max)s characters.") % {"max": f"{MAX_COMMENT_LENGTH:,}"},
+            "too_long",
+        )
     comment = Comment(case=case, author=actor.user, body=body)
     full_clean(comment)
     comment.save()

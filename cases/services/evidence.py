@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import Case, Evidence, EvidenceKind, Role, Storefront, WebhookEvent
 from cases.services._common import authorize, clean_file_name, record, require_aware, snapshot
@@ -28,7 +29,7 @@ def _check_source_url(url: str) -> str:
         try:
             _http_url(url)
         except ValidationError:
-            raise field_error("source_url", "Give an http or https address.", "invalid_url") from None
+            raise field_error("source_url", _("Give an http or https address."), "invalid_url") from None
     return url
 
 
@@ -51,15 +52,15 @@ def evidence_ingest(
     """
     authorize(actor, case.team_id, Role.AGENT)
     if kind not in EvidenceKind.values:
-        raise field_error("kind", f"{kind!r} is not an evidence kind.", "invalid_choice")
+        raise field_error("kind", _("%(kind)r is not an evidence kind.") % {"kind": kind}, "invalid_choice")
     source_url = _check_source_url(source_url)
     require_aware("captured_at", captured_at)
     now = timezone.now()
     captured_at = captured_at or now
     if captured_at > now + dt.timedelta(minutes=5):
-        raise field_error("captured_at", "The capture time cannot be in the future.", "future")
+        raise field_error("captured_at", _("The capture time cannot be in the future."), "future")
     if storefront is not None and storefront.team_id != case.team_id:
-        raise field_error("storefront", "The storefront belongs to another team.", "invalid")
+        raise field_error("storefront", _("The storefront belongs to another team."), "invalid")
     with blob_ingest(source=file) as blob:
         return evidence_create(
             case=case,
@@ -120,9 +121,9 @@ def evidence_withdraw(*, evidence: Evidence, reason: str, actor: Actor) -> Evide
     authorize(actor, evidence.case.team_id, Role.AGENT)
     evidence = Evidence.objects.select_for_update().select_related("case").get(pk=evidence.pk)
     if evidence.is_withdrawn:
-        raise field_error("evidence", "This item is already withdrawn.", "already_withdrawn")
+        raise field_error("evidence", _("This item is already withdrawn."), "already_withdrawn")
     if not reason.strip():
-        raise field_error("reason", "Say why the item is withdrawn.", "required")
+        raise field_error("reason", _("Say why the item is withdrawn."), "required")
     evidence.withdrawn_at = timezone.now()
     evidence.withdrawn_by = actor.user if actor.is_user else None
     evidence.withdrawn_reason = reason.strip()

@@ -21,6 +21,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.models import Invitation, Membership, Role, Team
 from cases.selectors.invitations import ACCEPTED, EXPIRED, PENDING, REVOKED, invitation_key_hash, invitation_state
@@ -32,9 +34,9 @@ from evidence.services import Actor
 logger = logging.getLogger(__name__)
 
 UNUSABLE = {
-    EXPIRED: "This invitation has expired; ask a manager of the team for a new one.",
-    REVOKED: "This invitation was withdrawn; ask a manager of the team for a new one.",
-    ACCEPTED: "This invitation was already used.",
+    EXPIRED: gettext_lazy("This invitation has expired; ask a manager of the team for a new one."),
+    REVOKED: gettext_lazy("This invitation was withdrawn; ask a manager of the team for a new one."),
+    ACCEPTED: gettext_lazy("This invitation was already used."),
 }
 
 
@@ -46,14 +48,16 @@ def invitation_create(*, team: Team, email: str, role: Role | str, actor: Actor)
     """
     authorize(actor, team.pk, Role.MANAGER)
     if not actor.is_user:
-        raise PermissionDenied("Invitations are sent by a manager of the team.")
+        raise PermissionDenied(_("Invitations are sent by a manager of the team."))
     if role not in Role.values:
-        raise field_error("role", f"{role!r} is not a role: use viewer, agent or manager.", "invalid_choice")
+        raise field_error(
+            "role", _("%(role)r is not a role: use viewer, agent or manager.") % {"role": role}, "invalid_choice"
+        )
     email = BaseUserManager.normalize_email(email.strip())
     # The team row is the lock: two invitations of one address cannot both stay pending.
     Team.objects.select_for_update().get(pk=team.pk)
     if email and Membership.objects.filter(team=team, user__email__iexact=email).exists():
-        raise field_error("email", f"{email} is already a member of the team.", "already_member")
+        raise field_error("email", _("%(email)s is already a member of the team.") % {"email": email}, "already_member")
     key = secrets.token_urlsafe(32)
     now = timezone.now()
     invitation = Invitation(
@@ -111,7 +115,7 @@ def invitation_revoke(*, invitation: Invitation, actor: Actor) -> Invitation:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at is not None:
         raise field_error(
-            "invitation", "This invitation was already accepted; remove the member instead.", "already_accepted"
+            "invitation", _("This invitation was already accepted; remove the member instead."), "already_accepted"
         )
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
@@ -135,17 +139,17 @@ def _usable(key: str) -> Invitation:
         .first()
     )
     if invitation is None:
-        raise field_error("key", "This invitation link is not valid.", "unknown")
+        raise field_error("key", _("This invitation link is not valid."), "unknown")
     state = invitation_state(invitation)
     if state != PENDING:
-        raise field_error("key", UNUSABLE[state], state)
+        raise field_error("key", str(UNUSABLE[state]), state)
     # The link carries its inviter's authority: it lapses when they are no longer a manager,
     # so a manager on the way out cannot keep a way back in.
     try:
         authorize(Actor.of_user(invitation.invited_by), invitation.team_id, Role.MANAGER)
     except PermissionDenied:
         raise field_error(
-            "key", "The person who sent this invitation can no longer invite; ask a manager of the team.", "lapsed"
+            "key", _("The person who sent this invitation can no longer invite; ask a manager of the team."), "lapsed"
         ) from None
     return invitation
 
@@ -155,9 +159,9 @@ def invitation_accept(*, key: str, user: Any) -> Membership:
     """``user`` joins the team with the invited role; the invitation is used up."""
     invitation = _usable(key)
     if not user.is_active:
-        raise PermissionDenied("This account is deactivated.")
+        raise PermissionDenied(_("This account is deactivated."))
     if Membership.objects.filter(team_id=invitation.team_id, user=user).exists():
-        raise field_error("key", "You are already a member of this team.", "already_member")
+        raise field_error("key", _("You are already a member of this team."), "already_member")
     actor = Actor.of_user(user)
     membership = _membership_write(team=invitation.team, user=user, role=Role(invitation.role), actor=actor)
     invitation.accepted_at = timezone.now()

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import (
     Case,
@@ -53,23 +54,23 @@ def _storefront_on_case(case: Case, storefront: Storefront, *, lock: bool = Fals
     if lock:
         links = links.select_for_update()
     if not links.exists():
-        raise field_error("storefront", "Attach the storefront to the case before recording this.", "not_attached")
+        raise field_error("storefront", _("Attach the storefront to the case before recording this."), "not_attached")
 
 
 def _not_future(field: str, day: dt.date | None) -> None:
     if day is not None and day > timezone.localdate() + dt.timedelta(days=1):
-        raise field_error(field, "This date cannot be in the future.", "future")
+        raise field_error(field, _("This date cannot be in the future."), "future")
 
 
 def _check_test_buy(test_buy: TestBuy) -> None:
     _not_future("order_date", test_buy.order_date)
     _not_future("received_date", test_buy.received_date)
     if test_buy.received_date and test_buy.order_date and test_buy.received_date < test_buy.order_date:
-        raise field_error("received_date", "The parcel cannot arrive before the order date.", "invalid")
+        raise field_error("received_date", _("The parcel cannot arrive before the order date."), "invalid")
     if test_buy.verdict in _VERDICTS_NEEDING_DELIVERY and test_buy.received_date is None:
-        raise field_error("verdict", "A verdict on the goods needs the date they were received.", "needs_delivery")
+        raise field_error("verdict", _("A verdict on the goods needs the date they were received."), "needs_delivery")
     if test_buy.price_paid is not None and not test_buy.currency:
-        raise field_error("currency", "Give the currency of the price, e.g. USD.", "required")
+        raise field_error("currency", _("Give the currency of the price, e.g. USD."), "required")
 
 
 @transaction.atomic
@@ -126,9 +127,9 @@ def test_buy_update(*, test_buy: TestBuy, actor: Actor, **changes: Any) -> TestB
 def test_buy_add_photo(*, test_buy: TestBuy, evidence: Evidence, actor: Actor) -> TestBuy:
     authorize(actor, test_buy.case.team_id, Role.AGENT)
     if evidence.case_id != test_buy.case_id:
-        raise field_error("evidence", "The photo must be evidence of the same case.", "invalid")
+        raise field_error("evidence", _("The photo must be evidence of the same case."), "invalid")
     if evidence.is_withdrawn:
-        raise field_error("evidence", "The photo was withdrawn.", "withdrawn")
+        raise field_error("evidence", _("The photo was withdrawn."), "withdrawn")
     if not test_buy.photos.filter(pk=evidence.pk).exists():
         test_buy.photos.add(evidence)
         record(
@@ -160,7 +161,7 @@ def warning_record(
     require_aware("sent_at", sent_at)
     sent_at = sent_at or timezone.now()
     if sent_at > timezone.now() + dt.timedelta(minutes=5):
-        raise field_error("sent_at", "A warning cannot be sent in the future.", "future")
+        raise field_error("sent_at", _("A warning cannot be sent in the future."), "future")
     quiet = dt.timedelta(hours=settings.WARNING_QUIET_HOURS)
     recent = (
         Warning.objects.filter(
@@ -172,8 +173,11 @@ def warning_record(
     if recent is not None:
         raise field_error(
             "storefront",
-            f"A warning was already sent to this storefront on {recent.sent_at:%Y-%m-%d %H:%M} UTC; "
-            f"wait {settings.WARNING_QUIET_HOURS} hours between warnings.",
+            _(
+                "A warning was already sent to this storefront on %(sent_at)s UTC; "
+                "wait %(hours)s hours between warnings."
+            )
+            % {"sent_at": f"{recent.sent_at:%Y-%m-%d %H:%M}", "hours": settings.WARNING_QUIET_HOURS},
             "too_soon",
         )
     warning = Warning(
@@ -193,7 +197,7 @@ def warning_record_reply(
     authorize(actor, warning.case.team_id, Role.AGENT)
     warning = Warning.objects.select_for_update().select_related("case").get(pk=warning.pk)
     if not reply.strip():
-        raise field_error("reply", "The reply is empty.", "required")
+        raise field_error("reply", _("The reply is empty."), "required")
     require_aware("replied_at", replied_at)
     before, after = apply_changes(
         warning, {"reply": reply.strip(), "replied_at": replied_at or timezone.now()}, allowed=("reply", "replied_at")
@@ -216,10 +220,12 @@ def warning_record_reply(
 def _check_asins(asins: list[str]) -> list[str]:
     cleaned = [a.strip().upper() for a in asins]
     if not cleaned:
-        raise field_error("asins", "Name at least one ASIN.", "required")
+        raise field_error("asins", _("Name at least one ASIN."), "required")
     if len(cleaned) > MAX_ASINS_PER_REPORT:
         raise field_error(
-            "asins", f"Amazon takes at most {MAX_ASINS_PER_REPORT} ASINs per report; split the report.", "too_many"
+            "asins",
+            _("Amazon takes at most %(max)s ASINs per report; split the report.") % {"max": MAX_ASINS_PER_REPORT},
+            "too_many",
         )
     for asin in cleaned:
         try:
@@ -243,7 +249,7 @@ def submission_record(
     """A report filed with Amazon; its outcome is recorded when Amazon answers."""
     authorize(actor, case.team_id, Role.AGENT)
     if ip_right is not None and ip_right.brand_id != case.brand_id:
-        raise field_error("ip_right", "The IP right belongs to another brand.", "invalid")
+        raise field_error("ip_right", _("The IP right belongs to another brand."), "invalid")
     _not_future("submitted_on", submitted_on)
     submission = Submission(
         case=case,
@@ -277,9 +283,9 @@ def submission_set_outcome(
     authorize(actor, submission.case.team_id, Role.AGENT)
     submission = Submission.objects.select_for_update().select_related("case").get(pk=submission.pk)
     if outcome not in SubmissionOutcome.values:
-        raise field_error("outcome", f"{outcome!r} is not an outcome.", "invalid_choice")
+        raise field_error("outcome", _("%(outcome)r is not an outcome.") % {"outcome": outcome}, "invalid_choice")
     if outcome == SubmissionOutcome.REJECTED and not reason.strip():
-        raise field_error("outcome_reason", "Give Amazon's reason for the rejection.", "required")
+        raise field_error("outcome_reason", _("Give Amazon's reason for the rejection."), "required")
     changes: dict[str, Any] = {
         "outcome": outcome,
         "outcome_reason": reason.strip(),
@@ -312,12 +318,14 @@ def warning_template_set(*, team: Any, kind: str, language: str, body: str, acto
     """Replace the team's wording of a letter (managers). Placeholders such as $asin are filled later."""
     authorize(actor, team.pk, Role.MANAGER)
     if kind not in LetterKind.values:
-        raise field_error("kind", f"{kind!r} is not a letter kind.", "invalid_choice")
+        raise field_error("kind", _("%(kind)r is not a letter kind.") % {"kind": kind}, "invalid_choice")
     if language not in LetterLanguage.values:
-        raise field_error("language", f"{language!r} is not a letter language.", "invalid_choice")
+        raise field_error(
+            "language", _("%(language)r is not a letter language.") % {"language": language}, "invalid_choice"
+        )
     body = body.strip()
     if not body:
-        raise field_error("body", "The letter is empty.", "required")
+        raise field_error("body", _("The letter is empty."), "required")
     from cases.letters import check_template
 
     problems = check_template(body)

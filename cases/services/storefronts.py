@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import (
     AuthorizedSeller,
@@ -100,7 +101,8 @@ def _refuse_authorized(case: Case, seller_id: str) -> None:
     if authorized.exists():
         raise field_error(
             "seller_id",
-            f"{seller_id} is an authorized seller of this brand and cannot be recorded as a hijacker.",
+            _("%(seller_id)s is an authorized seller of this brand and cannot be recorded as a hijacker.")
+            % {"seller_id": seller_id},
             "authorized_seller",
         )
 
@@ -155,14 +157,14 @@ def sighting_record(
     authorize(actor, case.team_id, Role.AGENT)
     _lock_case(case)
     if storefront.team_id != case.team_id or storefront.marketplace != case.marketplace:
-        raise field_error("storefront", "The storefront is not in this case's team and marketplace.", "invalid")
+        raise field_error("storefront", _("The storefront is not in this case's team and marketplace."), "invalid")
     _refuse_authorized(case, storefront.seller_id)
     require_aware("seen_at", seen_at)
     seen_at = seen_at or timezone.now()
     if seen_at > timezone.now() + dt.timedelta(minutes=5):
-        raise field_error("seen_at", "A sighting cannot be in the future.", "future")
+        raise field_error("seen_at", _("A sighting cannot be in the future."), "future")
     if price is not None and price < 0:
-        raise field_error("price", "A price cannot be negative.", "invalid")
+        raise field_error("price", _("A price cannot be negative."), "invalid")
     sighting = Sighting(
         case=case,
         storefront=storefront,
@@ -176,7 +178,7 @@ def sighting_record(
     )
     full_clean(sighting)
     if price is not None and not sighting.currency:
-        raise field_error("currency", "Give the currency of the price, e.g. USD.", "required")
+        raise field_error("currency", _("Give the currency of the price, e.g. USD."), "required")
     sighting.save()
     new_seller = not CaseStorefront.objects.filter(case=case, storefront=storefront).exists()
     link = _attach(case, storefront, actor)
@@ -239,16 +241,16 @@ def operator_link(
     oldest, so an operator is one group however many links found it.
     """
     if len(storefronts) < 2:
-        raise field_error("storefronts", "Link at least two storefronts.", "too_few")
+        raise field_error("storefronts", _("Link at least two storefronts."), "too_few")
     team_ids = {s.team_id for s in storefronts}
     if len(team_ids) != 1:
-        raise field_error("storefronts", "Storefronts of different teams cannot be linked.", "invalid")
+        raise field_error("storefronts", _("Storefronts of different teams cannot be linked."), "invalid")
     team_id = team_ids.pop()
     authorize(actor, team_id, Role.AGENT)
     if reason not in OperatorLinkReason.values:
-        raise field_error("reason", f"{reason!r} is not a link reason.", "invalid_choice")
+        raise field_error("reason", _("%(reason)r is not a link reason.") % {"reason": reason}, "invalid_choice")
     if evidence is not None and evidence.case.team_id != team_id:
-        raise field_error("evidence", "The evidence belongs to another team.", "invalid")
+        raise field_error("evidence", _("The evidence belongs to another team."), "invalid")
     # Lock the storefronts (in one order) so concurrent links of them cannot make two groups.
     list(Storefront.objects.select_for_update().filter(pk__in=[s.pk for s in storefronts]).order_by("pk"))
     member_of = OperatorLink.objects.filter(storefront__in=storefronts).values("group_id")

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from cases.models import Membership, Role, Team
 from cases.services._common import authorize, full_clean, record
@@ -37,7 +38,9 @@ def membership_set(*, team: Team, user: Any, role: Role | str, actor: Actor) -> 
     """Add ``user`` to ``team`` with ``role``, or change their role."""
     authorize(actor, team.pk, Role.MANAGER)
     if role not in Role.values:
-        raise field_error("role", f"{role!r} is not a role: use viewer, agent or manager.", "invalid_choice")
+        raise field_error(
+            "role", _("%(role)r is not a role: use viewer, agent or manager.") % {"role": role}, "invalid_choice"
+        )
     return _membership_write(team=team, user=user, role=Role(role), actor=actor)
 
 
@@ -89,4 +92,4 @@ def _keep_a_manager(team: Team, *, leaving: Membership) -> None:
     # Lock every manager row, so two managers demoting each other cannot both pass.
     managers = list(Membership.objects.select_for_update().filter(team=team, role=Role.MANAGER).order_by("pk"))
     if not [m for m in managers if m.pk != leaving.pk]:
-        raise field_error("role", "A team needs at least one manager.", "last_manager")
+        raise field_error("role", _("A team needs at least one manager."), "last_manager")

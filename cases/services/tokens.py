@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import ApiToken
 from evidence.errors import field_error
@@ -24,10 +25,10 @@ def _hash(raw: str) -> str:
 def api_token_create(*, user: Any, name: str, actor: Actor) -> tuple[ApiToken, str]:
     """A new token for ``user``; returns it with the secret, which is never shown again."""
     if actor.is_user and actor.id != user.pk and not getattr(actor.user, "is_superuser", False):
-        raise PermissionDenied("Users create their own tokens.")
+        raise PermissionDenied(_("Users create their own tokens."))
     name = name.strip()
     if not name or len(name) > 100:
-        raise field_error("name", "Give the token a name of at most 100 characters.", "invalid")
+        raise field_error("name", _("Give the token a name of at most 100 characters."), "invalid")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, key_hash=_hash(raw), prefix=raw[:10])
     audit_record(actor=actor, action="api_token.created", subject=token, chain=f"user:{user.pk}", after={"name": name})
@@ -37,7 +38,7 @@ def api_token_create(*, user: Any, name: str, actor: Actor) -> tuple[ApiToken, s
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken, actor: Actor) -> ApiToken:
     if actor.is_user and actor.id != token.user_id and not getattr(actor.user, "is_superuser", False):
-        raise PermissionDenied("Users revoke their own tokens.")
+        raise PermissionDenied(_("Users revoke their own tokens."))
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()

@@ -7,6 +7,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import Brand, Role, SpApiCredential, SpApiRegion, WatchItem
 from cases.services._common import authorize, full_clean, record, save_changes, snapshot
@@ -31,11 +32,13 @@ def sp_api_credentials_set(
     authorize(actor, brand.team_id, Role.MANAGER)
     for name, value in (("client_secret", client_secret), ("refresh_token", refresh_token)):
         if not value.strip():
-            raise field_error(name, "This field is required.", "required")
+            raise field_error(name, _("This field is required."), "required")
         if len(value) > 4000:
-            raise field_error(name, "This value is too long.", "too_long")
+            raise field_error(name, _("This value is too long."), "too_long")
     if region not in SpApiRegion.values:
-        raise field_error("region", f"Choose among: {', '.join(SpApiRegion.values)}.", "invalid_choice")
+        raise field_error(
+            "region", _("Choose among: %(choices)s.") % {"choices": ", ".join(SpApiRegion.values)}, "invalid_choice"
+        )
     credential = SpApiCredential.objects.select_for_update().filter(brand=brand).first()
     created = credential is None
     credential = credential or SpApiCredential(brand=brand)
@@ -90,7 +93,10 @@ def watch_add(
             item.save(force_insert=True)
     except IntegrityError:
         raise field_error(
-            "asin", f"{item.asin} in {item.marketplace} is already on this brand's watch list.", "duplicate"
+            "asin",
+            _("%(asin)s in %(marketplace)s is already on this brand's watch list.")
+            % {"asin": item.asin, "marketplace": item.marketplace},
+            "duplicate",
         ) from None
     after = snapshot(item, ("asin", "marketplace", "interval_minutes"))
     record(actor=actor, action="watch.added", subject=item, team_id=brand.team_id, after=after)
@@ -101,7 +107,7 @@ def watch_add(
 def watch_update(*, item: WatchItem, actor: Actor, interval_minutes: int) -> WatchItem:
     authorize(actor, item.brand.team_id, Role.MANAGER)
     item = WatchItem.objects.select_for_update().select_related("brand").get(pk=item.pk)
-    _, after = save_changes(
+    _before, after = save_changes(
         item,
         {"interval_minutes": interval_minutes},
         allowed=("interval_minutes",),

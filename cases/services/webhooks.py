@@ -14,6 +14,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import (
     Case,
@@ -42,10 +43,12 @@ def _check_url(url: str) -> str:
 
 def _check_events(events: Any) -> list[str]:
     if not isinstance(events, list) or not events:
-        raise field_error("events", "Choose at least one event.", "required")
+        raise field_error("events", _("Choose at least one event."), "required")
     unknown = [e for e in events if e not in WebhookEvent.values]
     if unknown:
-        raise field_error("events", f"Unknown events: {', '.join(map(str, unknown))}.", "invalid_choice")
+        raise field_error(
+            "events", _("Unknown events: %(events)s.") % {"events": ", ".join(map(str, unknown))}, "invalid_choice"
+        )
     return sorted(set(events))
 
 

@@ -74,7 +74,7 @@ def case_for_work(request: HttpRequest, pk: int) -> Case:
     """The case, for a change by an agent or manager; a viewer is refused (403) before any form is read."""
     case = case_visible(request, pk)
     if not can_work(request, case):
-        raise PermissionDenied("Viewers can read a case but not change it.")
+        raise PermissionDenied(_("Viewers can read a case but not change it."))
     return case
 
 

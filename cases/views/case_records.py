@@ -41,7 +41,7 @@ _ARRIVAL_FIELDS = ("received_date", "verdict", "comparison_notes")
 
 def _refuse_viewers(request: HttpRequest, item: Any) -> None:
     if not can_work(request, item.case):
-        raise PermissionDenied("Viewers can read a case but not change it.")
+        raise PermissionDenied(_("Viewers can read a case but not change it."))
 
 
 @require_GET

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, filters
 from rest_framework.decorators import action
@@ -41,7 +42,7 @@ def user_in_team(user_id: int | None, team_id: int) -> Any:
         return None
     user = get_user_model().objects.filter(pk=user_id, memberships__team_id=team_id).first()
     if user is None:
-        raise exceptions.ValidationError({"assignee": ["No such member of the case's team."]})
+        raise exceptions.ValidationError({"assignee": [_("No such member of the case's team.")]})
     return user
 
 
@@ -223,6 +224,6 @@ class SightingViewSet(ApiViewSet):
         elif seller_id:
             storefront = services.storefront_attach(case=case, seller_id=seller_id, actor=actor_of(request)).storefront
         else:
-            raise exceptions.ValidationError({"storefront": ["Give storefront (an ID) or seller_id."]})
+            raise exceptions.ValidationError({"storefront": [_("Give storefront (an ID) or seller_id.")]})
         sighting = services.sighting_record(case=case, storefront=storefront, actor=actor_of(request), **data)
         return self.respond(s.SightingSerializer(sighting).data, status=201)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -30,11 +31,11 @@ def team_for(request: Request, team_id: int | None) -> Team:
     if team_id is not None:
         team = teams.filter(pk=team_id).first()
         if team is None:
-            raise exceptions.ValidationError({"team": ["No such team of yours."]})
+            raise exceptions.ValidationError({"team": [_("No such team of yours.")]})
         return team
     mine = list(teams[:2])
     if len(mine) != 1:
-        raise exceptions.ValidationError({"team": ["You belong to several teams (or none): name the team."]})
+        raise exceptions.ValidationError({"team": [_("You belong to several teams (or none): name the team.")]})
     return mine[0]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -82,7 +83,7 @@ class SpApiCredentialViewSet(ApiViewSet):
     def get_object(self) -> SpApiCredential:
         credential = SpApiCredential.objects.filter(brand=self.brand(self.kwargs["brand_pk"])).first()
         if credential is None:
-            raise exceptions.NotFound("This brand has no SP-API credentials.")
+            raise exceptions.NotFound(_("This brand has no SP-API credentials."))
         return credential
 
     @extend_schema(summary="What is stored of the brand's SP-API access (no secrets)")
@@ -133,7 +134,7 @@ class CaseCaptureViewSet(ApiViewSet):
         if data.get("storefront") is not None:
             storefront = self.visible(Storefront).filter(team_id=case.team_id, pk=data["storefront"]).first()
             if storefront is None:
-                raise exceptions.ValidationError({"storefront": ["No such storefront in the case's team."]})
+                raise exceptions.ValidationError({"storefront": [_("No such storefront in the case's team.")]})
         capture = capture_request(
             case=case, url=data["url"], kind=data.get("kind", "other"), storefront=storefront, actor=actor_of(request)
         )
@@ -186,11 +187,11 @@ class OfferNotificationViewSet(ApiViewSet):
             d.get("detail") if isinstance(d, dict) and isinstance(d.get("detail"), dict) else d for d in documents
         ]
         if not documents or len(documents) > 100:
-            raise exceptions.ValidationError({"body": ["Send 1 to 100 notifications."]})
+            raise exceptions.ValidationError({"body": [_("Send 1 to 100 notifications.")]})
         mine = self.visible(Membership).filter(user_id=request.user.pk, role__in=[Role.AGENT, Role.MANAGER])
         team_ids = list(mine.values_list("team_id", flat=True))
         if not team_ids:
-            raise exceptions.PermissionDenied("This needs the agent role in a team.")
+            raise exceptions.PermissionDenied(_("This needs the agent role in a team."))
         with transaction.atomic():
             received = offer_notifications_receive(documents=documents, via="https", team_ids=team_ids)
             if received.errors:

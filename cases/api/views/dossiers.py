@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import FileResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
@@ -23,7 +24,7 @@ from evidence.services import evidence_storage
 
 def dossier_pdf_response(dossier: Dossier) -> FileResponse:
     if dossier.pdf is None:
-        raise exceptions.NotFound("This dossier has no PDF (yet).")
+        raise exceptions.NotFound(_("This dossier has no PDF (yet)."))
     response = FileResponse(
         evidence_storage().open(dossier.pdf.storage_name, "rb"),
         as_attachment=True,
@@ -37,7 +38,7 @@ def dossier_pdf_response(dossier: Dossier) -> FileResponse:
 
 def dossier_bundle_response(dossier: Dossier) -> StreamingHttpResponse:
     if dossier.pdf is None:
-        raise exceptions.NotFound("This dossier has no PDF (yet).")
+        raise exceptions.NotFound(_("This dossier has no PDF (yet)."))
     response = StreamingHttpResponse(bundle_stream(dossier), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{dossier.case.reference}-bundle-v{dossier.version}.zip"'
     response["X-Content-Type-Options"] = "nosniff"

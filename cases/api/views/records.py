@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
@@ -52,7 +53,9 @@ class CaseEvidenceViewSet(CaseChildViewSet):
         if request.method == "POST":
             length = int(request.META.get("CONTENT_LENGTH") or 0)
             if length > settings.EVIDENCE_MAX_BYTES + MULTIPART_OVERHEAD:
-                raise PayloadTooLarge(f"The upload is larger than the limit of {settings.EVIDENCE_MAX_BYTES} bytes.")
+                raise PayloadTooLarge(
+                    _("The upload is larger than the limit of %(max)s bytes.") % {"max": settings.EVIDENCE_MAX_BYTES}
+                )
         super().initial(request, *args, **kwargs)
 
     @extend_schema(summary="Evidence of the case", responses=s.EvidenceSerializer(many=True))
@@ -171,7 +174,8 @@ class TestBuyViewSet(ApiViewSet):
             for photo_id in photo_ids:
                 photo = self.visible(Evidence).filter(pk=photo_id, case=test_buy.case_id).first()
                 if photo is None:
-                    raise exceptions.ValidationError({"photos": [f"No evidence {photo_id} on this case."]})
+                    missing = _("No evidence %(id)s on this case.") % {"id": photo_id}
+                    raise exceptions.ValidationError({"photos": [missing]})
                 photos.append(photo)
             test_buy = services.test_buy_update(test_buy=test_buy, actor=actor, **data)
             for photo in photos:
@@ -217,11 +221,11 @@ class WarningDraftViewSet(CaseChildViewSet):
         language = request.query_params.get("language", LetterLanguage.ENGLISH)
         errors = {}
         if kind not in LetterKind.values:
-            errors["kind"] = [f"Choose one of {', '.join(LetterKind.values)}."]
+            errors["kind"] = [_("Choose one of %(choices)s.") % {"choices": ", ".join(LetterKind.values)}]
         if language not in LetterLanguage.values:
-            errors["language"] = [f"Choose one of {', '.join(LetterLanguage.values)}."]
+            errors["language"] = [_("Choose one of %(choices)s.") % {"choices": ", ".join(LetterLanguage.values)}]
         if not request.query_params.get("storefront"):
-            errors["storefront"] = ["Give the storefront's ID."]
+            errors["storefront"] = [_("Give the storefront's ID.")]
         if errors:
             raise exceptions.ValidationError(errors)
         storefront = self.storefront(request.query_params.get("storefront", ""))

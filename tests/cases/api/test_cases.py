@@ -1,4 +1,5 @@
 import datetime as dt
+import subprocess
 
 import pytest
 from django.db import connection
@@ -7,6 +8,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import Case
+from cases.workflow import allowed_transitions
 from evidence.services import Actor
 from tests.conftest import error_of
 from tests.factories import BrandFactory, CaseFactory, attach, manager_of
@@ -65,6 +67,37 @@ def test_roles_and_outsiders(api, brand, case):
     assert api.outsider.get("/api/v1/cases/").json()["results"] == []
     case.refresh_from_db()
     assert case.title == "Desk lamp"
+
+
+def test_a_service_error_speaks_the_language_the_request_asks_for(api, case, settings, tmp_path):
+    """The message is translated when raised, in the request's language; its field and code do not change.
+
+    A catalogue of one entry, put before the project's, stands in for the real translation.
+    """
+    msgid = "A %(current)s case cannot move to %(target)s; it can move to: %(allowed)s."
+    msgstr = "%(current)s 状态的案件不能转为 %(target)s；可转为：%(allowed)s。"
+    folder = tmp_path / "zh_Hans" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    header = 'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n'
+    (folder / "django.po").write_text(
+        f'{header}\n#, python-format\nmsgid "{msgid}"\nmsgstr "{msgstr}"\n', encoding="utf-8"
+    )
+    subprocess.run(["msgfmt", "-o", str(folder / "django.mo"), str(folder / "django.po")], check=True)
+    settings.LOCALE_PATHS = [tmp_path, *settings.LOCALE_PATHS]  # resets Django's translation caches
+    url = f"/api/v1/cases/{case.pk}/transition/"
+    allowed = ", ".join(allowed_transitions(case.status))
+
+    chinese = api.agent.post(url, {"status": "resolved"}, format="json", HTTP_ACCEPT_LANGUAGE="zh-Hans")
+    english = api.agent.post(url, {"status": "resolved"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert error_of(chinese)["fields"] == {
+        "status": [
+            {"code": "illegal_transition", "message": f"{case.status} 状态的案件不能转为 resolved；可转为：{allowed}。"}
+        ]
+    }
+    assert error_of(english)["fields"]["status"][0]["message"] == (
+        f"A {case.status} case cannot move to resolved; it can move to: {allowed}."
+    )
 
 
 def test_transition_and_illegal_transition(api, case):
