@@ -11,7 +11,7 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -341,7 +341,9 @@ def _publish(staged: StagedBlob) -> None:
 
 
 @contextlib.contextmanager
-def blob_ingest(*, source: IO[bytes] | Path, max_bytes: int | None = None) -> Iterator[Blob]:
+def blob_ingest(
+    *, source: IO[bytes] | Path, max_bytes: int | None = None, accept: Callable[[StagedBlob], None] | None = None
+) -> Iterator[Blob]:
     """Store bytes under their SHA-256 and yield the ``Blob`` inside a transaction.
 
     The caller writes the rows that reference the blob inside the ``with`` block. If
@@ -352,13 +354,19 @@ def blob_ingest(*, source: IO[bytes] | Path, max_bytes: int | None = None) -> It
 
     ``source`` is read once. A ``Path`` or an upload's temporary file is consumed: moved
     into the staging area (no copy) and hashed there; a stream is copied while hashed.
+    ``accept`` sees the staged bytes before anything is kept and may refuse them by raising.
     """
-    with blobs_ingest(sources=[source], max_bytes=max_bytes) as blobs:
+    with blobs_ingest(sources=[source], max_bytes=max_bytes, accept=accept) as blobs:
         yield blobs[0]
 
 
 @contextlib.contextmanager
-def blobs_ingest(*, sources: list[IO[bytes] | Path], max_bytes: int | None = None) -> Iterator[list[Blob]]:
+def blobs_ingest(
+    *,
+    sources: list[IO[bytes] | Path],
+    max_bytes: int | None = None,
+    accept: Callable[[StagedBlob], None] | None = None,
+) -> Iterator[list[Blob]]:
     """``blob_ingest`` for files that belong together (a capture's screenshot and archive):
     one transaction stores all of them or none."""
     limit = max_bytes if max_bytes is not None else settings.EVIDENCE_MAX_BYTES
@@ -367,6 +375,8 @@ def blobs_ingest(*, sources: list[IO[bytes] | Path], max_bytes: int | None = Non
     try:
         for source in sources:
             staged_all.append(_stage(source, limit))
+            if accept is not None:
+                accept(staged_all[-1])
         with transaction.atomic(durable=True):
             blobs = []
             for staged in staged_all:

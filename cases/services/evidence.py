@@ -17,8 +17,9 @@ from cases.services.webhooks import emit
 from evidence.errors import field_error
 from evidence.models import Blob
 from evidence.renditions import IMAGE_TYPES
-from evidence.services import Actor, blob_ingest
+from evidence.services import Actor, StagedBlob, blob_ingest
 from evidence.tasks import blob_renditions
+from evidence.uploads import upload_content_check
 
 _http_url = URLValidator(schemes=["http", "https"])
 
@@ -61,7 +62,14 @@ def evidence_ingest(
         raise field_error("captured_at", _("The capture time cannot be in the future."), "future")
     if storefront is not None and storefront.team_id != case.team_id:
         raise field_error("storefront", _("The storefront belongs to another team."), "invalid")
-    with blob_ingest(source=file) as blob:
+    images_only = kind in (EvidenceKind.SCREENSHOT, EvidenceKind.TEST_BUY_PHOTO)
+
+    def accept(staged: StagedBlob) -> None:
+        upload_content_check(
+            path=staged.path, mime_type=staged.mime_type, size=staged.size, name=original_name, images_only=images_only
+        )
+
+    with blob_ingest(source=file, accept=accept) as blob:
         return evidence_create(
             case=case,
             blob=blob,

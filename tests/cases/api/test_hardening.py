@@ -12,7 +12,7 @@ from cases.models import Case, DeliveryStatus, Evidence, IdempotencyKey, Webhook
 from cases.tasks import idempotency_sweep
 from evidence.services import Actor
 from tests.conftest import client_for, error_of
-from tests.factories import CaseFactory, add_evidence, attach
+from tests.factories import CaseFactory, add_evidence, attach, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -63,8 +63,8 @@ def test_uploads_under_one_key_differ_by_content_not_name(api, case):
             HTTP_IDEMPOTENCY_KEY="up-1",
         )
 
-    assert post(b"\x89PNG first!").status_code == 201
-    assert post(b"\x89PNG other!").status_code == 422
+    assert post(png_bytes(color="red")).status_code == 201
+    assert post(png_bytes(color="blue")).status_code == 422
     assert Evidence.objects.count() == 1
 
 

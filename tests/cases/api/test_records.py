@@ -13,9 +13,9 @@ from tests.factories import attach, png_bytes
 pytestmark = pytest.mark.django_db
 
 
-def upload(client, case, data=None, **fields):
+def upload(client, case, data=None, name="shot.png", **fields):
     data = png_bytes() if data is None else data
-    body = {"file": SimpleUploadedFile("shot.png", data, content_type="image/png"), "kind": "screenshot", **fields}
+    body = {"file": SimpleUploadedFile(name, data, content_type="image/png"), "kind": "screenshot", **fields}
     return client.post(f"/api/v1/cases/{case.pk}/evidence/", body, format="multipart")
 
 
@@ -38,7 +38,7 @@ def test_upload_returns_sha256_and_downloads_as_attachment(api, case):
 
 def test_large_upload_streams_through_a_temporary_file(api, case, settings):
     data = b"%PDF-1.4\n" + b"0" * (3 * 1024 * 1024)
-    response = upload(api.agent, case, data, kind="document")
+    response = upload(api.agent, case, data, name="invoice.pdf", kind="document")
     assert response.status_code == 201
     assert response.json()["sha256"] == hashlib.sha256(data).hexdigest()
     assert response.json()["mime_type"] == "application/pdf"
@@ -160,3 +160,10 @@ def test_submission_and_outcome(api, case):
     accepted = api.agent.patch(url, {"outcome": "accepted"}, format="json")
     assert accepted.json()["outcome"] == "accepted"
     assert accepted.json()["outcome_on"] == today
+
+
+def test_a_hostile_upload_answers_with_a_field_error(api, case):
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    response = upload(api.agent, case, svg, name="logo.svg", kind="document")
+    assert response.status_code == 400
+    assert "file" in response.json()["error"]["fields"]

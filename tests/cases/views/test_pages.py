@@ -53,7 +53,8 @@ def test_a_member_of_two_teams_opens_cases_with_the_same_reference(client, perso
 
 
 def test_evidence_downloads_as_attachment_with_sniffed_type(client, personas, case):
-    item = add_evidence(case, data=b"<html><script>alert(1)</script></html>", original_name="shot.png")
+    page = b"<html><script>alert(1)</script></html>"
+    item = add_evidence(case, data=page, original_name="listing.html", kind="page_capture")
     client.force_login(personas.viewer)
     response = client.get(reverse("cases:evidence_download", args=[case.pk, item.pk]))
     assert response.status_code == 200
