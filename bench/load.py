@@ -31,6 +31,7 @@ that is removed afterwards. Redis is used as REDIS_URL names it (broker, rate li
 from __future__ import annotations
 
 import argparse
+import atexit
 import hashlib
 import http.client
 import io
@@ -422,6 +423,7 @@ def main() -> None:
     args = parser.parse_args()
 
     var_dir = Path(tempfile.mkdtemp(prefix="casemanager-bench-load-"))
+    atexit.register(shutil.rmtree, var_dir, True)  # also when the run fails half-way
     (var_dir / "static").mkdir()  # the static files' folder, which WhiteNoise expects to exist
     env = _environment(_database_url(args.database_url), var_dir)
     os.environ.update(env)
@@ -475,7 +477,6 @@ def main() -> None:
     evidence_status, evidence_line = _manage("verify_evidence", env)
     audit_status, audit_line = _manage("verify_audit", env)
     dossiers = Counter(Dossier.objects.values_list("status", flat=True))
-    shutil.rmtree(var_dir, ignore_errors=True)
 
     baseline = base.latencies["baseline"]
     reads = [ms for op in READS for ms in mix.latencies[op]]
