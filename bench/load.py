@@ -25,7 +25,8 @@ hashes to it. Then ``verify_evidence`` and ``verify_audit`` run over the databas
 
 The database (``--database-url``, by default casemanager_bench_load on DATABASE_URL's
 server) is dropped and created again on every run; evidence goes to a temporary folder
-that is removed afterwards. Redis is used as REDIS_URL names it (broker, rate limits).
+that is removed afterwards. Redis is used as REDIS_URL names it (broker, rate limits);
+tasks still queued there are purged first.
 """
 
 from __future__ import annotations
@@ -430,6 +431,10 @@ def main() -> None:
     import django
 
     django.setup()
+    from casemanager.celery import app
+
+    # Tasks a previous run left queued name rows of the database just dropped, and would load the worker.
+    app.control.purge()
     team_id, owned, tokens = _seed(args.cases, args.clients)
     png = _png(1920, 1400, 360, 0)
     env["BENCH_TEAM_ID"] = str(team_id)
