@@ -56,6 +56,7 @@ bench: setup-dev
 	$(BIN)/python bench/capture.py
 	$(BIN)/python bench/watch.py
 	$(BIN)/python bench/sellerprofile.py
+	$(BIN)/python bench/load.py
 
 messages: setup-dev
 	$(BIN)/python manage.py makemessages -l zh_Hans --ignore ".venv/*" --ignore "var/*" --ignore "bench/*" --ignore "tests/*"

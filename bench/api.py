@@ -151,7 +151,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _serve(app: str, port: int, env: dict[str, str], workers: int = 1, timeout: int = 30) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(
         [
             sys.executable,
@@ -161,7 +161,9 @@ def _serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            "1",
+            str(workers),
+            "--timeout",
+            str(timeout),
             "--log-level",
             "warning",
         ],
