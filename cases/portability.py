@@ -229,8 +229,11 @@ def case_manifest(*, case: Case) -> dict[str, Any]:
     """Every row of the case, the team rows it needs, and its audit rows as recorded."""
     brand = case.brand
     link_rows = list(CaseStorefront.objects.filter(case=case).order_by("id"))
-    storefront_ids = [link.storefront_id for link in link_rows]
     evidence = list(Evidence.objects.filter(case=case).order_by("id"))
+    # Evidence may name any storefront of the team, not only those attached to the case.
+    storefront_ids = {link.storefront_id for link in link_rows} | {
+        item.storefront_id for item in evidence if item.storefront_id is not None
+    }
     comments = list(Comment.objects.filter(case=case).prefetch_related("mentions").order_by("id"))
     dossiers = list(
         Dossier.objects.filter(case=case, status=DossierStatus.DONE).prefetch_related("exhibits").order_by("version")

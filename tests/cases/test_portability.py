@@ -299,3 +299,19 @@ def test_a_case_moves_to_another_installation_byte_for_byte(source_case, tmp_pat
         copy = (site / "evidence" / Blob(sha256=sha256).storage_name).read_bytes()
         assert copy == original
         assert hashlib.sha256(copy).hexdigest() == sha256
+
+
+def test_evidence_naming_a_storefront_not_on_the_case_travels_with_it(personas, tmp_path):
+    brand = factories.BrandFactory(team=personas.team)
+    case, other = factories.CaseFactory(brand=brand), factories.CaseFactory(brand=brand)
+    elsewhere = factories.attach(other, 7, name="深圳市好运来贸易有限公司")
+    factories.add_evidence(case, storefront=elsewhere)
+    path = _export(case, tmp_path)
+    team, user = _receiving_team()
+    imported = case_import(source=path, team=team, actor=Actor.of_user(user))
+    item = Evidence.objects.filter(case=imported).exclude(kind="document").get()
+    assert (item.storefront.seller_id, item.storefront.name, item.storefront.team_id) == (
+        elsewhere.seller_id,
+        elsewhere.name,
+        team.pk,
+    )
