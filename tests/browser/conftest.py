@@ -39,6 +39,9 @@ def chromium(demo: None, live_server: Any, monkeypatch: pytest.MonkeyPatch) -> I
     from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # The live server answers each request in a thread of its own: a kept-alive connection
+    # would outlive its thread and hold the test database open at teardown.
+    monkeypatch.setitem(django_settings.DATABASES["default"], "CONN_MAX_AGE", 0)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, args=["--no-sandbox"] if os.geteuid() == 0 else [])
         yield browser
