@@ -53,6 +53,22 @@ def _count(key: str) -> int:
         return 1
 
 
+# Reset e-mails one address may ask for, and one mailbox may receive, per LOGIN_WINDOW_MINUTES:
+# enough for a person who mistyped, too few to flood a mailbox.
+RESETS_PER_ADDRESS = 10
+RESETS_PER_MAILBOX = 3
+
+
+def password_reset_allowed(request: HttpRequest, email: str) -> bool:
+    """Count a reset request; False when its address or mailbox has had its share."""
+    mailbox = hashlib.sha256(unicodedata.normalize("NFKC", email.strip()).casefold().encode()).hexdigest()
+    counts = [
+        (_count(f"reset:address:{client_address(request)}"), RESETS_PER_ADDRESS),
+        (_count(f"reset:mailbox:{mailbox}"), RESETS_PER_MAILBOX),
+    ]
+    return all(count <= limit for count, limit in counts)
+
+
 def signin_succeeded(request: HttpRequest, username: str) -> None:
     account, address = (key for key, _limit in _keys(request, username))
     cache.delete(account)

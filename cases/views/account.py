@@ -18,7 +18,7 @@ from django.views.i18n import set_language
 
 from cases.middleware import remember_preferences
 from cases.services.accounts import preferences_set, time_zones
-from cases.signin import signin_locked
+from cases.signin import password_reset_allowed, signin_locked
 
 
 class SignInView(auth_views.LoginView):
@@ -43,6 +43,12 @@ class PasswordResetView(auth_views.PasswordResetView):
     """Reset links name the configured site (SITE_URL), never the Host header of the request."""
 
     def form_valid(self, form: Any) -> HttpResponse:
+        if not password_reset_allowed(self.request, form.cleaned_data["email"]):
+            minutes = settings.LOGIN_WINDOW_MINUTES
+            form.add_error(None, _("Too many reset requests. Try again in %(minutes)d minutes.") % {"minutes": minutes})
+            response = self.render_to_response(self.get_context_data(form=form))
+            response.status_code = 429
+            return response
         site = urlsplit(settings.SITE_URL)
         form.save(
             domain_override=site.netloc,

@@ -110,3 +110,14 @@ def test_a_refused_sign_in_does_not_check_the_password(client, personas, setting
     monkeypatch.setattr("django.contrib.auth.base_user.check_password", lambda *a, **k: checked.append(1))
     assert client.post(reverse("login"), {"username": "agent", "password": "x"}).status_code == 429
     assert checked == []
+
+
+def test_password_reset_requests_are_limited_per_mailbox(client, personas):
+    personas.agent.email = "agent@example.com"
+    personas.agent.save()
+    for _ in range(3):
+        assert client.post(reverse("password_reset"), {"email": "agent@example.com"}).status_code == 302
+    refused = client.post(reverse("password_reset"), {"email": "AGENT@example.com"})
+    assert refused.status_code == 429
+    assert "Too many reset requests" in refused.content.decode()
+    assert len(mail.outbox) == 3
