@@ -81,5 +81,6 @@ def sign_in(page: Any, username: str = "demo", password: str = "demo") -> None: 
     page.goto("/accounts/login/")
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(password)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url("**/")
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").click()
+    assert "/accounts/login/" not in page.url, "the sign-in was refused"

@@ -35,7 +35,8 @@ def test_wrong_password_is_refused_with_a_message(page: Any) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill("demo")
     page.get_by_label("Password").fill("not-the-password")
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
     assert page.get_by_role("alert").is_visible()
     assert "/accounts/login/" in page.url
 
@@ -45,8 +46,9 @@ def test_switching_to_simplified_chinese_translates_the_app_and_is_remembered(
 ) -> None:
     sign_in(page)
     page.goto("/cases/")
-    page.get_by_label("Language").select_option("zh-hans")
-    page.wait_for_load_state("load")
+    # Choosing submits the switcher: wait for the page it leads to, not the one already loaded.
+    with page.expect_navigation():
+        page.get_by_label("Language").select_option("zh-hans")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     assert page.get_by_role("link", name="案件").first.is_visible()
     shoot(page, "case-list-zh")
@@ -115,8 +117,8 @@ def test_a_case_is_moved_to_reported_with_the_step_buttons(page: Any) -> None:
     _open_case(page, "B0C7ZQ9P1X")
     head = page.locator("#case-head")
     assert head.locator(".status").inner_text() == "New"
-    head.get_by_role("button", name="Reported", exact=True).click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        head.get_by_role("button", name="Reported", exact=True).click()
     assert head.locator(".status").inner_text() == "Reported"
     # The step is in the activity trail, in words.
     assert page.locator("#activity").get_by_text("Reported").first.is_visible()
