@@ -25,7 +25,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,14 +63,12 @@ def _setup_django(database_url: str) -> None:
 
 def _load(cases: int) -> tuple[int, int]:
     """Fill the bench database once (bulk inserts: this is scaffolding, not product writes)."""
-    import datetime as dt
     import hashlib
-    from decimal import Decimal
 
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from cases.models import Brand, Case, CaseStorefront, Evidence, Membership, Sighting, Storefront, Team
+    from cases.models import Brand, Case, Evidence, Membership, Team
     from evidence.models import Blob
 
     team = Team.objects.filter(slug="bench").first()
@@ -97,36 +98,7 @@ def _load(cases: int) -> tuple[int, int]:
             for n in range(start, min(start + batch, cases))
         ]
         created = Case.objects.bulk_create(rows)
-        fronts = Storefront.objects.bulk_create(
-            [
-                Storefront(team=team, marketplace="US", seller_id=f"A{c.pk:09d}{k:04d}", name=f"{names[k]} {c.pk}")
-                for c in created
-                for k in range(3)
-            ]
-        )
-        CaseStorefront.objects.bulk_create(
-            [
-                CaseStorefront(case=c, storefront=fronts[i * 3 + k], first_seen=now, last_seen=now)
-                for i, c in enumerate(created)
-                for k in range(3)
-            ]
-        )
-        Sighting.objects.bulk_create(
-            [
-                Sighting(
-                    case=c,
-                    storefront=fronts[i * 3 + s % 3],
-                    seen_at=now - dt.timedelta(hours=s),
-                    price=Decimal("19.99"),
-                    currency="USD",
-                    fulfillment="FBA",
-                    buy_box=s == 0,
-                )
-                for i, c in enumerate(created)
-                for s in range(20)
-            ],
-            batch_size=5000,
-        )
+        seed_hijackers(created, team=team, names=names, sightings=20, now=now)
         blobs = Blob.objects.bulk_create(
             [
                 Blob(sha256=hashlib.sha256(f"{c.pk}-{e}".encode()).hexdigest(), size=1000, mime_type="image/png")
@@ -143,6 +115,45 @@ def _load(cases: int) -> tuple[int, int]:
         )
         print(f"  {min(start + batch, cases)} cases", flush=True)
     return team.pk, user.pk
+
+
+def seed_hijackers(created: list[Any], *, team: Any, names: list[str], sightings: int, now: Any) -> None:
+    """Three storefronts on each case, and ``sightings`` sightings spread over them (shared with load.py)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from cases.models import CaseStorefront, Sighting, Storefront
+
+    fronts = Storefront.objects.bulk_create(
+        [
+            Storefront(team=team, marketplace="US", seller_id=f"A{c.pk:09d}{k:04d}", name=f"{names[k]} {c.pk}")
+            for c in created
+            for k in range(3)
+        ]
+    )
+    CaseStorefront.objects.bulk_create(
+        [
+            CaseStorefront(case=c, storefront=fronts[i * 3 + k], first_seen=now, last_seen=now)
+            for i, c in enumerate(created)
+            for k in range(3)
+        ]
+    )
+    Sighting.objects.bulk_create(
+        [
+            Sighting(
+                case=c,
+                storefront=fronts[i * 3 + s % 3],
+                seen_at=now - dt.timedelta(hours=s),
+                price=Decimal("19.99"),
+                currency="USD",
+                fulfillment="FBA",
+                buy_box=s == 0,
+            )
+            for i, c in enumerate(created)
+            for s in range(sightings)
+        ],
+        batch_size=5000,
+    )
 
 
 def _free_port() -> int:
@@ -254,6 +265,8 @@ def main() -> None:
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "AUDIT_KEY": os.environ.get("AUDIT_KEY", f"audit:{secrets.token_urlsafe(16)}"),
+        # Production settings refuse to start without it since SP-API secrets are sealed.
+        "CREDENTIALS_KEY": os.environ.get("CREDENTIALS_KEY") or Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "API_RATE": "1000000/min",

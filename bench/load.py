@@ -58,7 +58,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api import _free_port, _serve  # noqa: E402
+from bench.api import _free_port, _serve, seed_hijackers  # noqa: E402
 
 BENCH_DB = "casemanager_bench_load"
 WEIGHTS = {"list": 30, "search": 20, "read": 32, "upload": 8, "transition": 8, "dossier": 2}
@@ -147,14 +147,12 @@ def _seed(cases: int, clients: int) -> tuple[int, list[tuple[int, str]], list[st
     """One team (2,000 cases with storefronts, sightings and evidence by default) and an
     agent with a token per client. Bulk inserts: scaffolding, not the writes measured;
     the evidence files are real, stored through ``blob_ingest``, so verify_evidence holds."""
-    import datetime as dt
-    from decimal import Decimal
 
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.utils import timezone
 
-    from cases.models import Brand, Case, CaseStorefront, Evidence, Membership, Sighting, Storefront, Team
+    from cases.models import Brand, Case, Evidence, Membership, Team
     from cases.services.tokens import api_token_create
     from evidence.services import Actor, blob_ingest
 
@@ -189,35 +187,7 @@ def _seed(cases: int, clients: int) -> tuple[int, list[tuple[int, str]], list[st
                 for n in range(start, min(start + batch, cases))
             ]
         )
-        fronts = Storefront.objects.bulk_create(
-            [
-                Storefront(team=team, marketplace="US", seller_id=f"A{c.pk:09d}{k:04d}", name=f"{NAMES[k]} {c.pk}")
-                for c in created
-                for k in range(3)
-            ]
-        )
-        CaseStorefront.objects.bulk_create(
-            [
-                CaseStorefront(case=c, storefront=fronts[i * 3 + k], first_seen=now, last_seen=now)
-                for i, c in enumerate(created)
-                for k in range(3)
-            ]
-        )
-        Sighting.objects.bulk_create(
-            [
-                Sighting(
-                    case=c,
-                    storefront=fronts[i * 3 + s % 3],
-                    seen_at=now - dt.timedelta(hours=s),
-                    price=Decimal("19.99"),
-                    currency="USD",
-                    fulfillment="FBA",
-                    buy_box=s == 0,
-                )
-                for i, c in enumerate(created)
-                for s in range(10)
-            ]
-        )
+        seed_hijackers(created, team=team, names=NAMES, sightings=10, now=now)
         Evidence.objects.bulk_create(
             [
                 Evidence(
