@@ -137,10 +137,19 @@ CELERY_TASK_ROUTES = {"cases.tasks.sqs_consume": {"queue": "sqs"}}
 CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A request that queues work after commit gives up on an unreachable broker within about
+# two seconds: its job is a committed row, and the sweepers queue it once Redis is back.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
 # Rate limits (API tokens) and other short-lived counters live in Redis when there is one.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {
+        "BACKEND": "casemanager.cache.ResilientRedisCache",
+        "LOCATION": REDIS_URL,
+        # A Redis that hangs must not hang requests: give up quickly and count locally.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
@@ -323,6 +332,8 @@ CELERY_BEAT_SCHEDULE = {
     "watch-due": {"task": "cases.tasks.watch_due", "schedule": 60.0},
     "offer-notification-sweep": {"task": "cases.tasks.offer_notification_sweep", "schedule": 60.0},
     "capture-sweep": {"task": "cases.tasks.capture_sweep", "schedule": 60.0},
+    "notifications-email-sweep": {"task": "cases.tasks.notifications_email_sweep", "schedule": 300.0},
+    "renditions-sweep": {"task": "evidence.tasks.blob_renditions_sweep", "schedule": 300.0},
     "recheck-due": {"task": "cases.tasks.recheck_due", "schedule": 300.0},
     "offer-notification-prune": {"task": "cases.tasks.offer_notification_prune", "schedule": 3600.0},
 }

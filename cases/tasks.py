@@ -168,10 +168,7 @@ def idempotency_sweep() -> int:
 
 
 @shared_task(
-    autoretry_for=(OperationalError, smtplib.SMTPException, OSError),
-    retry_backoff=60,
-    retry_jitter=True,
-    max_retries=5,
+    **{**RETRY_DATABASE, "autoretry_for": (OperationalError, smtplib.SMTPException, OSError), "retry_backoff": 60},
     soft_time_limit=90,
     time_limit=120,
 )
@@ -180,6 +177,17 @@ def notifications_email(notification_ids: list[int]) -> int:
     from cases.services.notifications import notifications_send_email
 
     return notifications_send_email(ids=notification_ids)
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def notifications_email_sweep() -> int:
+    """Re-enqueue e-mails of notifications whose message was lost."""
+    from cases.services.notifications import notifications_unsent
+
+    unsent = notifications_unsent()
+    for start in range(0, len(unsent), 100):
+        notifications_email.delay(unsent[start : start + 100])
+    return len(unsent)
 
 
 @shared_task(
@@ -268,7 +276,8 @@ DRAIN_FLAG = "offer-notifications:drain"
 def offer_notifications_schedule_drain() -> None:
     """Queue one drain of pending notifications, unless one is already on its way."""
     if cache.add(DRAIN_FLAG, 1, timeout=300):
-        offer_notifications_drain.delay()
+        # Called after commit: with the broker down, the sweeper starts the drain instead.
+        offer_notifications_drain.delay_on_commit()
 
 
 @shared_task(

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from evidence.models import AuditChain, AuditEvent, Blob
+from evidence.models import AuditChain, AuditEvent, Blob, Rendition, RenditionKind
+from evidence.renditions import IMAGE_TYPES
 from evidence.services import CHUNK_SIZE, GENESIS_HASH, audit_fields, audit_hash, evidence_storage
 
 
@@ -40,6 +41,24 @@ def blob_verify(blob: Blob) -> BlobProblem | None:
 def blob_verify_all() -> Iterator[tuple[Blob, BlobProblem | None]]:
     for blob in Blob.objects.order_by("created_at", "sha256").iterator(chunk_size=500):
         yield blob, blob_verify(blob)
+
+
+def blobs_without_renditions(*, limit: int = 200) -> list[str]:
+    """Images stored in the last day, more than two minutes ago, that have no thumbnail yet:
+    their renditions message was lost (the broker was down) or its worker died."""
+    now = timezone.now()
+    derived = Rendition.objects.values("blob_id")
+    with_thumbnail = Rendition.objects.filter(kind=RenditionKind.THUMBNAIL).values("source_id")
+    pending = (
+        Blob.objects.filter(
+            mime_type__in=IMAGE_TYPES,
+            created_at__lt=now - dt.timedelta(minutes=2),
+            created_at__gte=now - dt.timedelta(days=1),
+        )
+        .exclude(sha256__in=derived)
+        .exclude(sha256__in=with_thumbnail)
+    )
+    return list(pending.values_list("sha256", flat=True)[:limit])
 
 
 def blob_orphans(*, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> Iterator[str]:

@@ -27,7 +27,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from evidence.errors import field_error
+from evidence.errors import StorageUnavailable, field_error
 from evidence.models import ActorKind, AuditChain, AuditEvent, Blob, blob_storage_name
 
 logger = logging.getLogger(__name__)
@@ -374,7 +374,8 @@ def blobs_ingest(
     published: list[StagedBlob] = []
     try:
         for source in sources:
-            staged_all.append(_stage(source, limit))
+            with _storage_errors():
+                staged_all.append(_stage(source, limit))
             if accept is not None:
                 accept(staged_all[-1])
         with transaction.atomic(durable=True):
@@ -387,7 +388,8 @@ def blobs_ingest(
                     # Noted first: a publish that fails half-way must be cleaned up too.
                     if created:
                         published.append(staged)
-                    _publish(staged)
+                    with _storage_errors():
+                        _publish(staged)
                 blobs.append(blob)
             yield blobs
     except BaseException:
@@ -397,6 +399,16 @@ def blobs_ingest(
     finally:
         for staged in staged_all:
             staged.cleanup()
+
+
+@contextlib.contextmanager
+def _storage_errors() -> Iterator[None]:
+    try:
+        yield
+    except OSError as error:
+        if error.errno in StorageUnavailable.ERRNOS:
+            raise StorageUnavailable(error) from error
+        raise
 
 
 def _discard_unreferenced(staged: StagedBlob) -> None:

@@ -7,17 +7,25 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError
+from django.db import OperationalError as DatabaseUnavailable
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from evidence.errors import StorageUnavailable
+
+# How long a client should wait before trying again when a service is down.
+RETRY_AFTER_SECONDS = 30
 
 
 class PreconditionFailed(exceptions.APIException):
@@ -44,6 +52,33 @@ class IdempotencyKeyReused(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = gettext_lazy("This Idempotency-Key was used for a different request.")
     default_code = "idempotency_key_reused"
+
+
+class InsufficientStorage(exceptions.APIException):
+    status_code = status.HTTP_507_INSUFFICIENT_STORAGE
+    default_detail = gettext_lazy("The evidence store is full; nothing was stored.")
+    default_code = "storage_full"
+
+
+class Unavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = gettext_lazy("A service behind the API is not reachable right now. Try again in a moment.")
+    default_code = "unavailable"
+
+
+def unavailable(exc: BaseException | None) -> exceptions.APIException | None:
+    """The error to answer when ``exc`` means a backing service is down rather than a bug.
+
+    A database that restarts or a full evidence disk is the deployment's state: the client
+    is told to come back later (503/507 with Retry-After), not that the server broke.
+    """
+    if isinstance(exc, StorageUnavailable):
+        return InsufficientStorage(str(exc)) if exc.full else Unavailable(str(exc))
+    if isinstance(exc, OSError) and exc.errno in StorageUnavailable.ERRNOS:
+        return InsufficientStorage() if exc.errno in StorageUnavailable.FULL else Unavailable()
+    if isinstance(exc, DatabaseUnavailable | InterfaceError):
+        return Unavailable(_("The database is not reachable right now. Try again in a moment."))
+    return None
 
 
 _CODES = {
@@ -107,6 +142,7 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    exc = unavailable(exc) or exc
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -121,6 +157,8 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, exceptions.Throttled) and wait is not None:
         body["retry_after_seconds"] = int(wait + 0.999)
     response.data = {"error": body}
+    if isinstance(exc, Unavailable | InsufficientStorage):
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
@@ -135,9 +173,24 @@ def json_not_found(request: Any, exception: Exception | None = None) -> Any:
 
 
 def json_server_error(request: Any) -> Any:
-    from django.http import JsonResponse
+    """500 for unexpected errors; 503 or 507 when a backing service is down (an error raised
+    outside the API's views, in middleware or a web page, arrives here)."""
+    from django.http import HttpResponse, JsonResponse
+    from django.template import loader
     from django.views.defaults import server_error
 
+    down = unavailable(sys.exc_info()[1])
+    if down is not None:
+        if request.path.startswith("/api/"):
+            response: Any = JsonResponse(
+                {"error": {"code": down.default_code, "message": str(down.detail)}}, status=down.status_code
+            )
+        else:
+            # Rendered without the request: its context processors would need the database.
+            page = loader.get_template("unavailable.html").render({"message": str(down.detail)})
+            response = HttpResponse(page, status=down.status_code)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if request.path.startswith("/api/"):
         body = {"error": {"code": "server_error", "message": _("Something went wrong on our side; it was logged.")}}
         return JsonResponse(body, status=500)

@@ -6,11 +6,10 @@ import io
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import IO, Any, cast
 
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 
 from cases.models import (
@@ -119,7 +118,7 @@ def case_import(*, source: Path, team: Team, actor: Actor) -> Case:
                 raise PortabilityError(f"{MANIFEST} is incomplete or inconsistent: {error!r}") from None
             for blob in stored:
                 if blob.mime_type in IMAGE_TYPES:
-                    transaction.on_commit(partial(blob_renditions.delay, blob.sha256))
+                    blob_renditions.delay_on_commit(blob.sha256)
     return case
 
 

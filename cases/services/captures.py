@@ -11,7 +11,6 @@ import datetime as dt
 import logging
 import shutil
 import tempfile
-from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -105,7 +104,7 @@ def capture_create(*, case: Case, url: str, kind: str, actor: Actor, storefront:
         case_id=case.pk,
         after={"url": url, "kind": kind, "storefront": storefront.pk if storefront else None},
     )
-    transaction.on_commit(partial(capture_run_task.delay, capture.pk))
+    capture_run_task.delay_on_commit(capture.pk)
     return capture
 
 
@@ -247,7 +246,7 @@ def _read_profile(storefront: Storefront, html: str) -> None:
     if changes:
         with transaction.atomic():
             storefront_update(storefront=current, actor=CAPTURER, **changes)
-            transaction.on_commit(partial(operator_links_detect_task.delay, storefront.pk))
+            operator_links_detect_task.delay_on_commit(storefront.pk)
 
 
 def captures_stalled() -> list[int]:

@@ -413,7 +413,7 @@ def _new_seller(
             f"{case.asin} in {case.marketplace}{price}, {offer.fulfillment}."
         ),
     )
-    transaction.on_commit(partial(operator_links_detect_task.delay, storefront.pk))
+    operator_links_detect_task.delay_on_commit(storefront.pk)
     if brand.capture_new_hijackers:
         for url, kind in (
             (seller_profile_url(case.marketplace, storefront.seller_id), CaptureKind.SELLER_PROFILE),

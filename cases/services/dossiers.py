@@ -7,7 +7,6 @@ import logging
 import shutil
 import tempfile
 import time
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +56,7 @@ def dossier_request(*, case: Case, actor: Actor) -> Dossier:
     )
     from cases.tasks import dossier_build_task
 
-    transaction.on_commit(partial(dossier_build_task.delay, dossier.pk))
+    dossier_build_task.delay_on_commit(dossier.pk)
     return dossier
 
 

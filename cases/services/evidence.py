@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -119,7 +118,7 @@ def evidence_create(
     emit(WebhookEvent.EVIDENCE_ADDED, item, team_id=case.team_id)
     if blob.mime_type in IMAGE_TYPES:
         # Thumbnails and print tiles are made once per hash, off the request, after commit.
-        transaction.on_commit(partial(blob_renditions.delay, blob.sha256))
+        blob_renditions.delay_on_commit(blob.sha256)
     return item
 
 

@@ -8,7 +8,6 @@ import hmac
 import json
 import secrets
 import uuid
-from functools import partial
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -158,7 +157,7 @@ def emit(
         deliveries.append(WebhookDelivery(endpoint=endpoint, event_id=event_id, event_type=event_type, payload=payload))
     created = WebhookDelivery.objects.bulk_create(deliveries)
     for delivery in created:
-        transaction.on_commit(partial(webhook_deliver.delay, delivery.pk))
+        webhook_deliver.delay_on_commit(delivery.pk)
     return created
 
 
@@ -183,7 +182,7 @@ def webhook_redeliver(*, delivery: WebhookDelivery, actor: Actor) -> WebhookDeli
         team_id=endpoint.team_id,
         after={"of": delivery.pk, "event_id": delivery.event_id},
     )
-    transaction.on_commit(partial(webhook_deliver.delay, copy.pk))
+    webhook_deliver.delay_on_commit(copy.pk)
     return copy
 
 

@@ -13,6 +13,8 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
+from evidence.errors import StorageUnavailable
+
 T = TypeVar("T")
 
 
@@ -31,6 +33,8 @@ def submit(form: forms.BaseForm, call: Callable[[dict[str, Any]], T]) -> T | Non
                 form.add_error(field, message if field else _field_prefixed(name, message))
     except PermissionDenied:
         form.add_error(None, _("Your role in this team does not allow this."))
+    except StorageUnavailable as down:
+        form.add_error("file" if "file" in form.fields else None, str(down))
     return None
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from evidence.errors import StorageUnavailable
 from evidence.models import Blob
 from evidence.selectors import blob_orphans, blob_verify
 from evidence.services import blob_ingest, evidence_storage
@@ -136,8 +137,12 @@ def test_storage_failure_leaves_no_row(monkeypatch, settings):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("evidence.storage.AtomicFileSystemStorage._save", disk_full)
-    with pytest.raises(OSError, match="No space"), blob_ingest(source=io.BytesIO(png_bytes(color="black"))):
+    with (
+        pytest.raises(StorageUnavailable, match="full") as refused,
+        blob_ingest(source=io.BytesIO(png_bytes(color="black"))),
+    ):
         pass
+    assert refused.value.full
     assert Blob.objects.count() == 0
     assert stored_files(settings) == []
 

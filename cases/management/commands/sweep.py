@@ -7,6 +7,7 @@ from cases.tasks import (
     capture_sweep,
     dossier_sweep,
     idempotency_sweep,
+    notifications_email_sweep,
     offer_notification_prune,
     offer_notification_sweep,
     recheck_due,
@@ -14,11 +15,13 @@ from cases.tasks import (
     watch_due,
     webhook_sweep,
 )
+from evidence.tasks import blob_renditions_sweep
 
 
 class Command(BaseCommand):
     help = (
         "Run the periodic jobs once: webhook retries that are due, stalled dossier and capture jobs, "
+        "e-mails and thumbnails whose message was lost, "
         "notifications left pending, watch-list polls and re-checks that are due, the SQS queue when "
         "one is configured, and expired idempotency keys. Celery beat does this on its schedule; the "
         "embedded mode has no beat, so run this from cron there."
@@ -29,6 +32,8 @@ class Command(BaseCommand):
             "webhook deliveries re-queued": webhook_sweep(),
             "dossiers re-queued": dossier_sweep(),
             "captures re-queued": capture_sweep(),
+            "e-mails re-queued": notifications_email_sweep(),
+            "renditions re-queued": blob_renditions_sweep(),
             "notifications re-queued": offer_notification_sweep(),
             "brands polled": watch_due(),
             "re-checks run": recheck_due(),
