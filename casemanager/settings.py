@@ -195,6 +195,10 @@ STORAGES = {
 }
 # Uploads over this size stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "evidence.uploads.StagingUploadHandler",
+]
 # Large uploads land next to the store, so ingesting them is a hash and a link, not a copy.
 FILE_UPLOAD_TEMP_DIR = EVIDENCE_ROOT / ".staging" if EVIDENCE_STORAGE == "local" else None
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import Storage, storages
-from django.db import connection, models, transaction
+from django.db import InterfaceError, OperationalError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -411,23 +412,39 @@ def _storage_errors() -> Iterator[None]:
         raise
 
 
+# Waits between tries to discard a file while the database is unreachable (it may be restarting).
+DISCARD_WAITS = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
 def _discard_unreferenced(staged: StagedBlob) -> None:
     """Remove a published file whose row was rolled back, unless another upload owns it now.
 
     Inserting a placeholder row waits for any concurrent upload of the same bytes to
-    commit or roll back; only when ours is the sole claim is the file deleted.
+    commit or roll back; only when ours is the sole claim is the file deleted. That
+    also settles a commit whose outcome was lost with the connection: if it did commit,
+    the row is there and the file stays. So when the database is what failed, the
+    request (already failed) waits for it to come back rather than leave an orphan.
     """
-    try:
-        with transaction.atomic():
-            _blob, created = Blob.objects.get_or_create(
-                sha256=staged.sha256, defaults={"size": staged.size, "mime_type": staged.mime_type}
-            )
-            if created:
-                evidence_storage().delete(blob_storage_name(staged.sha256))
-                transaction.set_rollback(True)
-    except Exception:
-        # The database may be what failed; verify_evidence --orphans finds the file later.
-        logger.exception("could not discard unreferenced evidence file %s", staged.sha256)
+    for wait in (*DISCARD_WAITS, None):
+        try:
+            with transaction.atomic():
+                _blob, created = Blob.objects.get_or_create(
+                    sha256=staged.sha256, defaults={"size": staged.size, "mime_type": staged.mime_type}
+                )
+                if created:
+                    evidence_storage().delete(blob_storage_name(staged.sha256))
+                    transaction.set_rollback(True)
+            return
+        except (OperationalError, InterfaceError):
+            if wait is None:
+                break
+            connection.close()
+            time.sleep(wait)
+        except Exception:
+            break
+    logger.exception(
+        "could not discard unreferenced evidence file %s (verify_evidence --orphans lists it)", staged.sha256
+    )
 
 
 def blob_copy_to(blob: Blob, destination: IO[bytes]) -> None:

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.utils.translation import gettext as _
 from PIL import Image
 
@@ -78,3 +79,15 @@ def _archive_check(path: Path, size: int) -> None:
     if len(entries) > ZIP_MAX_ENTRIES or unpacked > max(size, 1) * ZIP_MAX_RATIO:
         message = _("The archive would unpack to far more than its size; it is refused as a likely zip bomb.")
         raise field_error("file", message, "zip_bomb")
+
+
+class StagingUploadHandler(TemporaryFileUploadHandler):
+    """Django's spooling of large uploads, which removes a partly written file at once when the
+    disk fails (it is full, say) instead of whenever the garbage collector gets to it."""
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        try:
+            self.file.write(raw_data)
+        except OSError:
+            self.file.close()  # a NamedTemporaryFile: closing deletes it
+            raise
