@@ -17,7 +17,7 @@ from cases.api.base import ApiViewSet, CursorPage, validated
 from cases.api.views.cases import IDEMPOTENCY_KEY, IF_MATCH, actor_of
 from cases.api.views.catalog import team_for
 from cases.models import Role, WebhookDelivery, WebhookEndpoint
-from cases.selectors.webhooks import managed_endpoints
+from cases.selectors.webhooks import managed_endpoints, with_managed
 from cases.services import webhooks
 
 
@@ -28,8 +28,8 @@ class WebhookViewSet(ApiViewSet):
 
     def endpoint(self, pk: str) -> WebhookEndpoint:
         """The endpoint, to its team's managers: 404 to other teams, 403 to the team's viewers and agents."""
-        endpoint: WebhookEndpoint = self.get_visible(self.visible(WebhookEndpoint), pk)
-        if not managed_endpoints(self.request.user).filter(pk=endpoint.pk).exists():
+        endpoint: Any = self.get_visible(with_managed(self.visible(WebhookEndpoint), self.request.user), pk)
+        if not endpoint.managed:
             role = Role.MANAGER.label.lower()
             raise exceptions.PermissionDenied(_("This needs the %(role)s role in the team.") % {"role": role})
         return endpoint
