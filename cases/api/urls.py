@@ -3,6 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
+from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from cases.api.views import cases as case_views
@@ -14,6 +15,8 @@ ITEM: dict[str, Any] = {"get": "retrieve", "patch": "partial_update"}
 _swagger = SpectacularSwaggerSplitView.as_view(url_name="api-schema")
 
 
+# Only reads: the page's renderer has no template for DRF's answer to OPTIONS (a 500).
+@require_safe
 def api_docs(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """Swagger UI sets inline styles as it draws; scripts stay as strict as on every page."""
     response: HttpResponse = _swagger(request, *args, **kwargs)

@@ -29,6 +29,7 @@ from cases.selectors.evidence import case_captures, case_dossiers, evidence_gall
 from cases.services.captures import capture_request
 from cases.services.dossiers import dossier_request
 from cases.services.evidence import evidence_ingest, evidence_withdraw
+from cases.views.brands import refused
 from cases.views.forms import AccessibleForm, submit
 from evidence.models import Rendition, RenditionKind
 from evidence.services import Actor, evidence_storage
@@ -399,9 +400,9 @@ def dossier_build(request: HttpRequest, pk: int) -> HttpResponse:
             request, "cases/case/_dossier.html", {"case": case, "dossier_error": error, **_dossier_context(case)}
         )
     if dossier is None:
-        messages.error(request, error)
-    else:
-        messages.success(request, _("Dossier v%(version)s is being built.") % {"version": dossier.version})
+        # Refused with 403, as every write a role does not allow (htmx above keeps 200: it swaps no errors).
+        return refused(request, back=reverse("cases:case_detail", args=[case.pk]), message=error)
+    messages.success(request, _("Dossier v%(version)s is being built.") % {"version": dossier.version})
     return _back_to_case(case, "dossier")
 
 

@@ -15,12 +15,10 @@ from django.utils.translation import gettext as _
 
 from cases.models import (
     ApiToken,
-    Role,
-    Team,
     WebhookDelivery,
-    WebhookEndpoint,
     WebhookEvent,
 )
+from cases.selectors.webhooks import managed_endpoints, managed_teams
 from cases.services.tokens import api_token_create, api_token_revoke
 from cases.services.webhooks import (
     webhook_endpoint_create,
@@ -66,9 +64,8 @@ def webhooks(request: HttpRequest) -> HttpResponse:
     """Managers' webhook endpoints: register (secret shown once), pause, delete, delivery log, redeliver."""
     actor = Actor.of_user(request.user)
     user: Any = request.user
-    managed = Team.objects.visible_to(user).filter(memberships__user=user, memberships__role=Role.MANAGER)
-    # Delivery logs and endpoint addresses are the managers' business.
-    endpoints = WebhookEndpoint.objects.visible_to(request.user).filter(team__in=managed).select_related("team")
+    managed = managed_teams(user)
+    endpoints = managed_endpoints(user).select_related("team")
     form: dict[str, Any] = {"url": "", "events": [], "team": "", "description": ""}
     errors: dict[str, list[str]] = {}
     secret = ""

@@ -101,3 +101,16 @@ def test_production_pages_carry_the_security_headers():
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "same-origin"
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_production_counts_rates_in_redis_shared_by_every_worker():
+    """API rates and sign-in counts live in the cache: in one worker's memory, N workers would allow N times as much."""
+    script = (
+        "from django.conf import settings; from rest_framework.throttling import SimpleRateThrottle; "
+        "from django.core.cache import cache; "
+        "print(settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION'], "
+        "SimpleRateThrottle.cache is cache)"
+    )
+    result = run_manage("shell", "--no-imports", "-c", script, env=PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.core.cache.backends.redis.RedisCache", PRODUCTION["REDIS_URL"], "True"]

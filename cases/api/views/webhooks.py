@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,7 +16,8 @@ from cases.api import serializers as s
 from cases.api.base import ApiViewSet, CursorPage, validated
 from cases.api.views.cases import IDEMPOTENCY_KEY, IF_MATCH, actor_of
 from cases.api.views.catalog import team_for
-from cases.models import WebhookDelivery, WebhookEndpoint
+from cases.models import Role, WebhookDelivery, WebhookEndpoint
+from cases.selectors.webhooks import managed_endpoints, with_managed
 from cases.services import webhooks
 
 
@@ -24,12 +27,18 @@ class WebhookViewSet(ApiViewSet):
     pagination_class = CursorPage  # for the delivery log
 
     def endpoint(self, pk: str) -> WebhookEndpoint:
-        endpoint: WebhookEndpoint = self.get_visible(self.visible(WebhookEndpoint), pk)
+        """The endpoint, to its team's managers: 404 to other teams, 403 to the team's viewers and agents."""
+        endpoint: Any = self.get_visible(with_managed(self.visible(WebhookEndpoint), self.request.user), pk)
+        if not endpoint.managed:
+            role = Role.MANAGER.label.lower()
+            raise exceptions.PermissionDenied(_("This needs the %(role)s role in the team.") % {"role": role})
         return endpoint
 
-    @extend_schema(summary="Webhook endpoints of your teams", responses=s.WebhookEndpointSerializer(many=True))
+    @extend_schema(
+        summary="Webhook endpoints of the teams you manage", responses=s.WebhookEndpointSerializer(many=True)
+    )
     def list(self, request: Request) -> Response:
-        return self.page(self.visible(WebhookEndpoint), s.WebhookEndpointSerializer)
+        return self.page(managed_endpoints(request.user), s.WebhookEndpointSerializer)
 
     @extend_schema(
         summary="Register an HTTPS endpoint (managers); the response shows its signing secret once",

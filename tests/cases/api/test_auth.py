@@ -1,14 +1,23 @@
+import http.client
 import io
+import os
+import socket
+import subprocess
+import sys
+from functools import partial
 
 import pytest
+from django.core.cache import caches
 from django.core.management import call_command
+from django.db import connections
 from rest_framework.test import APIClient
 
 from cases.api.auth import token_hash
 from cases.models import ApiToken
-from cases.services.tokens import api_token_revoke
+from cases.services.tokens import api_token_create, api_token_revoke
 from evidence.services import Actor
-from tests.conftest import client_for, error_of
+from tests.casemanager.test_settings import PRODUCTION, ROOT
+from tests.conftest import client_for, error_of, eventually
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +110,100 @@ def test_guessing_tokens_is_slowed_down(settings, case):
 def test_sweep_command_runs_every_sweeper(capsys, db):
     call_command("sweep")
     assert "re-queued" in capsys.readouterr().out
+
+
+@pytest.fixture
+def two_workers(settings, db):
+    """Two gunicorn processes on production settings, as two workers behind one address.
+
+    They share nothing but PostgreSQL and Redis: whatever one of them remembers in its own
+    memory the other does not know.
+    """
+    connection = connections["default"].settings_dict
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {*PRODUCTION, "DEBUG"}},
+        **PRODUCTION,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": f"postgres://{connection['USER']}@{connection['HOST']}:{connection['PORT']}/{connection['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "AUDIT_KEY": settings.AUDIT_KEY,
+        "API_RATE": "3/min",
+    }
+    servers = []
+    for _ in range(2):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "casemanager.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        servers.append((process, port))
+    try:
+        for _process, port in servers:
+            eventually(partial(_answers, port), what=f"gunicorn on port {port}")
+        yield [port for _process, port in servers]
+    finally:
+        for process, _port in servers:
+            process.terminate()
+        for process, _port in servers:
+            process.wait(timeout=30)
+
+
+def _answers(port: int) -> bool:
+    try:
+        return _get(port, "/api/v1/cases/", "") in {200, 401}
+    except OSError:
+        return False
+
+
+def _get(port: int, path: str, token: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path, headers={"Authorization": f"Bearer {token}"} if token else {})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def _fresh_token(user) -> tuple[ApiToken, str]:
+    token, raw = api_token_create(user=user, name="worker test", actor=Actor.of_user(user))
+    # Test databases restart their IDs: an earlier run's count for this token ID must not linger.
+    caches["default"].delete_many([f"throttle_api_token:{token.pk}", f"throttle_notifications_token:{token.pk}"])
+    return token, raw
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_token_revoked_on_the_web_page_is_refused_by_every_worker_at_once(client, personas, two_workers, settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.REDIS_URL}
+    }
+    token, raw = _fresh_token(personas.agent)
+    # Both workers have seen the token: any lookup a worker kept would be warm now.
+    assert [_get(port, "/api/v1/cases/", raw) for port in two_workers] == [200, 200]
+    client.force_login(personas.agent)
+    assert client.post("/settings/tokens/", {"revoke": token.pk}).status_code == 302
+    assert [_get(port, "/api/v1/cases/", raw) for port in two_workers] == [401, 401]
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_the_token_rate_is_counted_once_across_workers_in_redis(personas, two_workers, settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.REDIS_URL}
+    }
+    first, second = two_workers
+    _token, raw = _fresh_token(personas.viewer)
+    _other, other_raw = _fresh_token(personas.viewer)
+    # 3 a minute: with a count in each worker's memory, each would allow 3.
+    assert [_get(first, "/api/v1/cases/", raw), _get(second, "/api/v1/cases/", raw)] == [200, 200]
+    assert _get(first, "/api/v1/cases/", raw) == 200
+    assert [_get(second, "/api/v1/cases/", raw), _get(first, "/api/v1/cases/", raw)] == [429, 429]
+    assert _get(second, "/api/v1/cases/", other_raw) == 200, "another token has its own count"
