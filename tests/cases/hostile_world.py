@@ -40,7 +40,7 @@ class World:
     def actor(self) -> Any:
         return manager_of(self.personas.team)
 
-    def fresh_case(self) -> Case:
+    def fresh_case(self) -> Any:
         return CaseFactory(brand=self.brand, asin=f"B0{next(self.numbers):08d}")
 
     def fresh_storefront(self) -> Storefront:

@@ -22,7 +22,7 @@ MARKUP: dict[str, str] = {
     "script": "<script>alert(1)</script>",
     "attribute": "\"'><img src=x onerror=alert(1)>",
     "javascript_url": "javascript:alert(document.cookie)",
-    "css_url": "<style>*{background:url(http://127.0.0.1:9/css)}</style><div style=\"background:url(x)\">",
+    "css_url": '<style>*{background:url(http://127.0.0.1:9/css)}</style><div style="background:url(x)">',
     "controls": "a\x01\x07\x08\x0b\x0c\x1b[31mred\x7fz",
     "rtl": "\u202eevil\u202c \u200fمتجر\u200f \u2067isolated\u2069",
 }
@@ -42,6 +42,6 @@ def hostile_site_payloads(base: str) -> dict[str, str]:
         "link": f'<link rel="stylesheet" href="{base}/link">',
         "object": f'<object data="{base}/object"></object><iframe src="{base}/iframe"></iframe>',
         "file": '<img src="file:///etc/passwd">',
-        "javascript": "<a href=\"javascript:alert(1)\">javascript:alert(1)</a>",
+        "javascript": '<a href="javascript:alert(1)">javascript:alert(1)</a>',
         "rtl": "\u202eevil\u202c \u200fمتجر\u200f",
     }

@@ -14,11 +14,20 @@ from typing import Any, Literal
 import pytest
 from django.utils import timezone
 
-from cases.models import Evidence, IPRight, Sighting, SpApiCredential, TestBuy, Warning, WarningTemplate
 from cases.models import Case as CaseModel
+from cases.models import (
+    Evidence,
+    IPRight,
+    Sighting,
+    SpApiCredential,
+    TestBuy,
+    Warning,
+    WarningTemplate,
+    WatchItem,
+    WebhookEndpoint,
+)
 from cases.models import Storefront as StorefrontModel
 from cases.models import Submission as SubmissionModel
-from cases.models import WatchItem, WebhookEndpoint
 from tests.cases.hostile_world import Reader, World, audit_count, build_world, current, newest
 from tests.factories import png_bytes
 from tests.support.hostile import LONG, MARKUP, NUL
@@ -153,7 +162,8 @@ def _warning(name: str) -> Write:
 def _submission_create(name: str, value_of: Callable[[str], Any]) -> Write:
     def write(world: World, value: str) -> tuple[Any, Reader]:
         reader = newest(SubmissionModel, name, case=world.case)
-        body = {"channel": "report_a_violation", "submitted_on": timezone.localdate().isoformat(), name: value_of(value)}
+        today = timezone.localdate().isoformat()
+        body = {"channel": "report_a_violation", "submitted_on": today, name: value_of(value)}
         response = world.api.manager.post(f"/api/v1/cases/{world.case.pk}/submissions/", body, format="json")
         return response, (lambda: (reader() or [None])[0]) if name == "asins" else reader
 
@@ -230,7 +240,7 @@ API_FIELDS: dict[str, ApiField] = {
     "IPRight.office": ApiField(ip_right_field("office"), limit=100),
     "IPRight.mark_text": ApiField(ip_right_field("mark_text"), limit=200),
     "IPRight.classes": ApiField(ip_right_field("classes"), limit=100),
-    "Case.title": ApiField(_patch("/api/v1/cases/{w.case.pk}/", "title", lambda w: current(w.case, "title")), limit=300),
+    "Case.title": ApiField(_patch("/api/v1/cases/{w.case.pk}/", "title", lambda w: current(w.case, "title")), 300),
     "Case.external_refs": ApiField(_external_ref, limit=200, error_field="external_refs"),
     "Case.closed_reason": ApiField(_close, limit=5000, error_field="reason", prepare=World.fresh_case),
     "Case.asin": ApiField(_open, kind="format"),
@@ -245,9 +255,7 @@ API_FIELDS: dict[str, ApiField] = {
     "Evidence.withdrawn_reason": ApiField(_withdraw, limit=5000, error_field="reason", prepare=World.fresh_evidence),
     "TestBuy.order_id": ApiField(_order_id, kind="format"),
     "TestBuy.currency": ApiField(_test_buy_currency, kind="format"),
-    "TestBuy.comparison_notes": ApiField(
-        _test_buy("comparison_notes", lambda v: {"comparison_notes": v}), limit=20000
-    ),
+    "TestBuy.comparison_notes": ApiField(_test_buy("comparison_notes", lambda v: {"comparison_notes": v}), limit=20000),
     "Warning.text": ApiField(_warning("text"), limit=20000, prepare=World.fresh_storefront),
     "Warning.language": ApiField(_warning("language"), kind="format", prepare=World.fresh_storefront),
     "Submission.amazon_ref": ApiField(_submission_create("amazon_ref", str), limit=100),
@@ -309,6 +317,7 @@ def test_hostile_text_is_stored_as_given_or_refused_by_field(world, name):
 
 def test_names_with_brand_and_case_rows_read_back_in_the_api_as_sent(world):
     value = MARKUP["rtl"] + MARKUP["script"]
-    assert world.api.manager.patch(f"/api/v1/storefronts/{world.storefront.pk}/", {"name": value}, format="json").status_code == 200
-    body = world.api.manager.get(f"/api/v1/storefronts/{world.storefront.pk}/").json()
+    url = f"/api/v1/storefronts/{world.storefront.pk}/"
+    assert world.api.manager.patch(url, {"name": value}, format="json").status_code == 200
+    body = world.api.manager.get(url).json()
     assert body["name"] == value
