@@ -87,7 +87,7 @@ class BrandForm(AccessibleForm):
     contact_email = forms.EmailField(label=_l("Contact e-mail"), required=False)
     contact_phone = forms.CharField(label=_l("Contact phone"), max_length=50, required=False)
     contact_address = forms.CharField(
-        label=_l("Contact address"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_l("Contact address"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
     amazon_is_authorized = forms.BooleanField(
         label=_l("Amazon is an authorized seller"),
@@ -115,7 +115,9 @@ class SellerForm(AccessibleForm):
 class LetterForm(AccessibleForm):
     kind = forms.ChoiceField(choices=LetterKind.choices, widget=forms.HiddenInput)
     language = forms.ChoiceField(choices=LetterLanguage.choices, widget=forms.HiddenInput)
-    body = forms.CharField(label=_l("Wording"), widget=forms.Textarea(attrs={"rows": 18}), strip=False)
+    body = forms.CharField(
+        label=_l("Wording"), max_length=20000, widget=forms.Textarea(attrs={"rows": 18}), strip=False
+    )
 
 
 @login_required

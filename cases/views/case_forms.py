@@ -56,7 +56,7 @@ def order_id_problem(value: str, *, case_id: int) -> str | None:
 class TransitionForm(AccessibleForm):
     status = forms.ChoiceField(choices=CaseStatus.choices, widget=forms.HiddenInput)
     reason = forms.CharField(
-        label=_("Why is the case closed?"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Why is the case closed?"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
@@ -97,7 +97,10 @@ class TestBuyForm(AccessibleForm):
     received_date = forms.DateField(label=_("Received on"), required=False, widget=DateInput)
     verdict = forms.ChoiceField(label=_("Verdict"), choices=TestBuyVerdict.choices, initial=TestBuyVerdict.PENDING)
     comparison_notes = forms.CharField(
-        label=_("How it differs from the genuine product"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("How it differs from the genuine product"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args: Any, storefronts: list[Any], **kwargs: Any) -> None:
@@ -120,7 +123,10 @@ class TestBuyUpdateForm(AccessibleForm):
     received_date = forms.DateField(label=_("Received on"), required=False, widget=DateInput)
     verdict = forms.ChoiceField(label=_("Verdict"), choices=TestBuyVerdict.choices)
     comparison_notes = forms.CharField(
-        label=_("How it differs from the genuine product"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("How it differs from the genuine product"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     price_paid = forms.DecimalField(label=_("Price paid"), max_digits=12, decimal_places=2, min_value=0, required=False)
     currency = forms.CharField(label=_("Currency"), max_length=3, required=False)
@@ -129,7 +135,7 @@ class TestBuyUpdateForm(AccessibleForm):
 class WarningForm(AccessibleForm):
     storefront = forms.IntegerField(widget=forms.HiddenInput)
     language = forms.ChoiceField(label=_("Language of the letter"), choices=LetterLanguage.choices)
-    text = forms.CharField(label=_("The letter as sent"), widget=forms.Textarea(attrs={"rows": 12}))
+    text = forms.CharField(label=_("The letter as sent"), max_length=20000, widget=forms.Textarea(attrs={"rows": 12}))
     channel = forms.ChoiceField(label=_("Sent through"), choices=WarningChannel.choices)
     sent_at = forms.DateTimeField(
         label=_("Sent at"),
@@ -140,7 +146,7 @@ class WarningForm(AccessibleForm):
 
 
 class ReplyForm(AccessibleForm):
-    reply = forms.CharField(label=_("Their reply"), widget=forms.Textarea(attrs={"rows": 3}))
+    reply = forms.CharField(label=_("Their reply"), max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class SubmissionForm(AccessibleForm):
@@ -168,7 +174,7 @@ class SubmissionForm(AccessibleForm):
 class OutcomeForm(AccessibleForm):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=SubmissionOutcome.choices)
     outcome_reason = forms.CharField(
-        label=_("Amazon's reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Amazon's reason"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )
     outcome_on = forms.DateField(
         label=_("Answered on"), required=False, widget=DateInput, help_text=_("Leave empty for today.")

@@ -162,7 +162,7 @@ class BulkForm(AccessibleForm):
     reason = forms.CharField(
         label=gettext_lazy("Reason"),
         required=False,
-        max_length=2000,
+        max_length=5000,
         help_text=gettext_lazy("Needed to close cases."),
     )
     assignee = forms.ChoiceField(label=gettext_lazy("Assign to"), required=False)

@@ -98,6 +98,9 @@ def _close(world: World, value: str) -> tuple[Any, Reader]:
     )
 
 
+_case_title = _patch("/api/v1/cases/{w.case.pk}/", "title", lambda w: current(w.case, "title"))
+
+
 def _external_ref(world: World, value: str) -> tuple[Any, Reader]:
     reader = current(world.case, "external_refs")
     response = world.api.manager.patch(f"/api/v1/cases/{world.case.pk}/", {"external_refs": [value]}, format="json")
@@ -240,7 +243,7 @@ API_FIELDS: dict[str, ApiField] = {
     "IPRight.office": ApiField(ip_right_field("office"), limit=100),
     "IPRight.mark_text": ApiField(ip_right_field("mark_text"), limit=200),
     "IPRight.classes": ApiField(ip_right_field("classes"), limit=100),
-    "Case.title": ApiField(_patch("/api/v1/cases/{w.case.pk}/", "title", lambda w: current(w.case, "title")), 300),
+    "Case.title": ApiField(_case_title, limit=300),
     "Case.external_refs": ApiField(_external_ref, limit=200, error_field="external_refs"),
     "Case.closed_reason": ApiField(_close, limit=5000, error_field="reason", prepare=World.fresh_case),
     "Case.asin": ApiField(_open, kind="format"),
