@@ -31,7 +31,7 @@ from cases.services.brands import (
     brand_update,
 )
 from cases.services.records import warning_template_set
-from cases.views.forms import AccessibleForm, is_row_id, submit
+from cases.views.forms import AccessibleForm, NamesSelect, is_row_id, submit
 from evidence.amazon import MARKETPLACE_CHOICES
 from evidence.services import Actor
 
@@ -62,7 +62,7 @@ def managers_only(request: HttpRequest, brand: Brand) -> HttpResponse:
 
 
 class NewBrandForm(AccessibleForm):
-    team = forms.ModelChoiceField(label=_l("Team"), queryset=Team.objects.none(), empty_label=None)
+    team = forms.ModelChoiceField(label=_l("Team"), queryset=Team.objects.none(), empty_label=None, widget=NamesSelect)
     name = forms.CharField(label=_l("Brand name"), max_length=200)
 
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:

@@ -20,7 +20,7 @@ from cases.models import (
 )
 from cases.models.letters import LetterLanguage
 from cases.services.comments import MAX_COMMENT_LENGTH
-from cases.views.forms import AccessibleForm
+from cases.views.forms import AccessibleForm, NamesSelect, isolate
 from evidence.amazon import validate_order_id
 
 ORDER_ID_PATTERN = r"\d{3}-?\d{7}-?\d{7}"
@@ -63,7 +63,9 @@ class TransitionForm(AccessibleForm):
 class CaseEditForm(AccessibleForm):
     title = forms.CharField(label=_("Title"), max_length=300, required=False)
     priority = forms.ChoiceField(label=_("Priority"), choices=CasePriority.choices)
-    assignee = forms.TypedChoiceField(label=_("Assigned to"), coerce=int, empty_value=None, required=False)
+    assignee = forms.TypedChoiceField(
+        label=_("Assigned to"), coerce=int, empty_value=None, required=False, widget=NamesSelect
+    )
 
     def __init__(self, *args: Any, people: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -80,7 +82,7 @@ class CaseEditForm(AccessibleForm):
 class TestBuyForm(AccessibleForm):
     """A new test buy; what arrived may be given at once or later."""
 
-    storefront = forms.TypedChoiceField(label=_("Storefront"), coerce=int)
+    storefront = forms.TypedChoiceField(label=_("Storefront"), coerce=int, widget=NamesSelect)
     order_id = forms.CharField(
         label=_("Order ID"),
         max_length=19,
@@ -154,13 +156,15 @@ class SubmissionForm(AccessibleForm):
     submitted_on = forms.DateField(label=_("Submitted on"), widget=DateInput)
     amazon_ref = forms.CharField(label=_("Amazon complaint or case ID"), max_length=100, required=False)
     asins = forms.CharField(label=_("ASINs"), max_length=1000, help_text=_("Separate them with spaces or commas."))
-    ip_right = forms.TypedChoiceField(label=_("IP right"), coerce=int, empty_value=None, required=False)
+    ip_right = forms.TypedChoiceField(
+        label=_("IP right"), coerce=int, empty_value=None, required=False, widget=NamesSelect
+    )
 
     def __init__(self, *args: Any, ip_rights: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ip_rights = {right.pk: right for right in ip_rights}
         choices: list[tuple[Any, str]] = [("", str(_("None")))]
-        choices += [(right.pk, f"{right.get_kind_display()}: {right}") for right in ip_rights]
+        choices += [(right.pk, f"{right.get_kind_display()}: {isolate(str(right))}") for right in ip_rights]
         cast(forms.ChoiceField, self.fields["ip_right"]).choices = choices
 
     def clean_asins(self) -> list[str]:

@@ -172,10 +172,6 @@ def test_every_page_shows_hostile_text_escaped(world):
         assert RLO in html, f"{url}: right-to-left marks are kept"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="names in headings, table cells, options and sentences are not all isolated yet (see the report)",
-)
 def test_every_page_isolates_right_to_left_text(world):
     loose = []
     for url in pages(world):
