@@ -175,7 +175,7 @@ def test_a_member_of_several_teams_picks_one(client, personas, brand):
     default = dashboard(client, personas.viewer)
     assert default.context["team"] == personas.outsider_team, "the first team by name"
     html = default.content.decode()
-    assert f'<option value="{personas.team.pk}">' in html
+    assert f'<option value="{personas.team.pk}" lang="und" dir="auto">' in html
     assert "data-autosubmit" in html
     chosen = dashboard(client, personas.viewer, team=personas.team.pk)
     assert chosen.context["team"] == personas.team
