@@ -661,7 +661,7 @@ class WarningInputSerializer(serializers.Serializer[Any]):
     storefront = IdField()
     text = serializers.CharField(max_length=20000)
     channel = serializers.ChoiceField(choices=WarningChannel.choices)
-    language = serializers.CharField(max_length=10, required=False)
+    language = serializers.ChoiceField(choices=LetterLanguage.choices, required=False)
     sent_at = serializers.DateTimeField(required=False)
 
 

@@ -143,6 +143,14 @@ def test_buy_add_photo(*, test_buy: TestBuy, evidence: Evidence, actor: Actor) -
     return test_buy
 
 
+def _require_letter_language(language: str) -> None:
+    """Only the languages letters are written in: the value is also the page's ``lang`` for the letter."""
+    if language not in LetterLanguage.values:
+        raise field_error(
+            "language", _("%(language)r is not a letter language.") % {"language": language}, "invalid_choice"
+        )
+
+
 @transaction.atomic
 def warning_record(
     *,
@@ -156,6 +164,7 @@ def warning_record(
 ) -> Warning:
     """Record a warning the user has sent. One per storefront and case within the quiet period."""
     authorize(actor, case.team_id, Role.AGENT)
+    _require_letter_language(language)
     # The storefront's link row is the lock: two warnings racing cannot both pass the check.
     _storefront_on_case(case, storefront, lock=True)
     require_aware("sent_at", sent_at)
@@ -319,10 +328,7 @@ def warning_template_set(*, team: Any, kind: str, language: str, body: str, acto
     authorize(actor, team.pk, Role.MANAGER)
     if kind not in LetterKind.values:
         raise field_error("kind", _("%(kind)r is not a letter kind.") % {"kind": kind}, "invalid_choice")
-    if language not in LetterLanguage.values:
-        raise field_error(
-            "language", _("%(language)r is not a letter language.") % {"language": language}, "invalid_choice"
-        )
+    _require_letter_language(language)
     body = body.strip()
     if not body:
         raise field_error("body", _("The letter is empty."), "required")

@@ -27,7 +27,8 @@ def api_token_create(*, user: Any, name: str, actor: Actor) -> tuple[ApiToken, s
     if actor.is_user and actor.id != user.pk and not getattr(actor.user, "is_superuser", False):
         raise PermissionDenied(_("Users create their own tokens."))
     name = name.strip()
-    if not name or len(name) > 100:
+    # NUL too: PostgreSQL cannot store it, and the request would fail rather than be refused.
+    if not name or len(name) > 100 or "\x00" in name:
         raise field_error("name", _("Give the token a name of at most 100 characters."), "invalid")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, key_hash=_hash(raw), prefix=raw[:10])

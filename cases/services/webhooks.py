@@ -29,7 +29,7 @@ from cases.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from cases.services._common import authorize, public_url, record, save_changes
+from cases.services._common import authorize, full_clean, public_url, record, save_changes
 from evidence.errors import field_error
 from evidence.services import Actor
 
@@ -66,14 +66,17 @@ def _endpoint_create(
     *, team: Team, url: str, events: list[str], actor: Actor, description: str
 ) -> tuple[WebhookEndpoint, str]:
     secret = f"whsec_{secrets.token_urlsafe(32)}"
-    endpoint = WebhookEndpoint.objects.create(
+    endpoint = WebhookEndpoint(
         team=team,
         url=url,
         events=events,
-        description=description.strip()[:200],
+        description=description.strip(),
         secret=secret,
         created_by=actor.user if actor.is_user else None,
     )
+    # A description too long or with NUL is refused by name, not cut short or left to fail in the database.
+    full_clean(endpoint, exclude=["url"])
+    endpoint.save()
     record(
         actor=actor,
         action="webhook.created",

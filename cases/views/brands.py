@@ -31,7 +31,7 @@ from cases.services.brands import (
     brand_update,
 )
 from cases.services.records import warning_template_set
-from cases.views.forms import AccessibleForm, is_row_id, submit
+from cases.views.forms import AccessibleForm, NamesSelect, is_row_id, submit
 from evidence.amazon import MARKETPLACE_CHOICES
 from evidence.services import Actor
 
@@ -62,7 +62,7 @@ def managers_only(request: HttpRequest, brand: Brand) -> HttpResponse:
 
 
 class NewBrandForm(AccessibleForm):
-    team = forms.ModelChoiceField(label=_l("Team"), queryset=Team.objects.none(), empty_label=None)
+    team = forms.ModelChoiceField(label=_l("Team"), queryset=Team.objects.none(), empty_label=None, widget=NamesSelect)
     name = forms.CharField(label=_l("Brand name"), max_length=200)
 
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
@@ -87,7 +87,7 @@ class BrandForm(AccessibleForm):
     contact_email = forms.EmailField(label=_l("Contact e-mail"), required=False)
     contact_phone = forms.CharField(label=_l("Contact phone"), max_length=50, required=False)
     contact_address = forms.CharField(
-        label=_l("Contact address"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_l("Contact address"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
     amazon_is_authorized = forms.BooleanField(
         label=_l("Amazon is an authorized seller"),
@@ -115,7 +115,9 @@ class SellerForm(AccessibleForm):
 class LetterForm(AccessibleForm):
     kind = forms.ChoiceField(choices=LetterKind.choices, widget=forms.HiddenInput)
     language = forms.ChoiceField(choices=LetterLanguage.choices, widget=forms.HiddenInput)
-    body = forms.CharField(label=_l("Wording"), widget=forms.Textarea(attrs={"rows": 18}), strip=False)
+    body = forms.CharField(
+        label=_l("Wording"), max_length=20000, widget=forms.Textarea(attrs={"rows": 18}), strip=False
+    )
 
 
 @login_required

@@ -20,7 +20,7 @@ from cases.models import (
 )
 from cases.models.letters import LetterLanguage
 from cases.services.comments import MAX_COMMENT_LENGTH
-from cases.views.forms import AccessibleForm
+from cases.views.forms import AccessibleForm, NamesSelect, isolate
 from evidence.amazon import validate_order_id
 
 ORDER_ID_PATTERN = r"\d{3}-?\d{7}-?\d{7}"
@@ -56,14 +56,16 @@ def order_id_problem(value: str, *, case_id: int) -> str | None:
 class TransitionForm(AccessibleForm):
     status = forms.ChoiceField(choices=CaseStatus.choices, widget=forms.HiddenInput)
     reason = forms.CharField(
-        label=_("Why is the case closed?"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Why is the case closed?"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class CaseEditForm(AccessibleForm):
     title = forms.CharField(label=_("Title"), max_length=300, required=False)
     priority = forms.ChoiceField(label=_("Priority"), choices=CasePriority.choices)
-    assignee = forms.TypedChoiceField(label=_("Assigned to"), coerce=int, empty_value=None, required=False)
+    assignee = forms.TypedChoiceField(
+        label=_("Assigned to"), coerce=int, empty_value=None, required=False, widget=NamesSelect
+    )
 
     def __init__(self, *args: Any, people: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -80,7 +82,7 @@ class CaseEditForm(AccessibleForm):
 class TestBuyForm(AccessibleForm):
     """A new test buy; what arrived may be given at once or later."""
 
-    storefront = forms.TypedChoiceField(label=_("Storefront"), coerce=int)
+    storefront = forms.TypedChoiceField(label=_("Storefront"), coerce=int, widget=NamesSelect)
     order_id = forms.CharField(
         label=_("Order ID"),
         max_length=19,
@@ -97,7 +99,10 @@ class TestBuyForm(AccessibleForm):
     received_date = forms.DateField(label=_("Received on"), required=False, widget=DateInput)
     verdict = forms.ChoiceField(label=_("Verdict"), choices=TestBuyVerdict.choices, initial=TestBuyVerdict.PENDING)
     comparison_notes = forms.CharField(
-        label=_("How it differs from the genuine product"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("How it differs from the genuine product"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args: Any, storefronts: list[Any], **kwargs: Any) -> None:
@@ -120,7 +125,10 @@ class TestBuyUpdateForm(AccessibleForm):
     received_date = forms.DateField(label=_("Received on"), required=False, widget=DateInput)
     verdict = forms.ChoiceField(label=_("Verdict"), choices=TestBuyVerdict.choices)
     comparison_notes = forms.CharField(
-        label=_("How it differs from the genuine product"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("How it differs from the genuine product"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     price_paid = forms.DecimalField(label=_("Price paid"), max_digits=12, decimal_places=2, min_value=0, required=False)
     currency = forms.CharField(label=_("Currency"), max_length=3, required=False)
@@ -129,7 +137,7 @@ class TestBuyUpdateForm(AccessibleForm):
 class WarningForm(AccessibleForm):
     storefront = forms.IntegerField(widget=forms.HiddenInput)
     language = forms.ChoiceField(label=_("Language of the letter"), choices=LetterLanguage.choices)
-    text = forms.CharField(label=_("The letter as sent"), widget=forms.Textarea(attrs={"rows": 12}))
+    text = forms.CharField(label=_("The letter as sent"), max_length=20000, widget=forms.Textarea(attrs={"rows": 12}))
     channel = forms.ChoiceField(label=_("Sent through"), choices=WarningChannel.choices)
     sent_at = forms.DateTimeField(
         label=_("Sent at"),
@@ -140,7 +148,7 @@ class WarningForm(AccessibleForm):
 
 
 class ReplyForm(AccessibleForm):
-    reply = forms.CharField(label=_("Their reply"), widget=forms.Textarea(attrs={"rows": 3}))
+    reply = forms.CharField(label=_("Their reply"), max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class SubmissionForm(AccessibleForm):
@@ -148,13 +156,15 @@ class SubmissionForm(AccessibleForm):
     submitted_on = forms.DateField(label=_("Submitted on"), widget=DateInput)
     amazon_ref = forms.CharField(label=_("Amazon complaint or case ID"), max_length=100, required=False)
     asins = forms.CharField(label=_("ASINs"), max_length=1000, help_text=_("Separate them with spaces or commas."))
-    ip_right = forms.TypedChoiceField(label=_("IP right"), coerce=int, empty_value=None, required=False)
+    ip_right = forms.TypedChoiceField(
+        label=_("IP right"), coerce=int, empty_value=None, required=False, widget=NamesSelect
+    )
 
     def __init__(self, *args: Any, ip_rights: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ip_rights = {right.pk: right for right in ip_rights}
         choices: list[tuple[Any, str]] = [("", str(_("None")))]
-        choices += [(right.pk, f"{right.get_kind_display()}: {right}") for right in ip_rights]
+        choices += [(right.pk, f"{right.get_kind_display()}: {isolate(str(right))}") for right in ip_rights]
         cast(forms.ChoiceField, self.fields["ip_right"]).choices = choices
 
     def clean_asins(self) -> list[str]:
@@ -168,7 +178,7 @@ class SubmissionForm(AccessibleForm):
 class OutcomeForm(AccessibleForm):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=SubmissionOutcome.choices)
     outcome_reason = forms.CharField(
-        label=_("Amazon's reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Amazon's reason"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )
     outcome_on = forms.DateField(
         label=_("Answered on"), required=False, widget=DateInput, help_text=_("Leave empty for today.")

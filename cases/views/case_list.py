@@ -26,7 +26,7 @@ from cases import selectors
 from cases.api.base import MAX_ID
 from cases.models import Brand, Case, CasePriority, CaseStatus, Membership, Role
 from cases.services.bulk import BulkResult, cases_bulk_assign, cases_bulk_transition
-from cases.views.forms import AccessibleForm, submit
+from cases.views.forms import AccessibleForm, NamesSelect, isolate, submit
 from evidence.amazon import MARKETPLACE_CHOICES
 from evidence.services import Actor
 
@@ -84,9 +84,9 @@ class CaseFilterForm(AccessibleForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    brand = forms.ChoiceField(label=gettext_lazy("Brand"), required=False)
+    brand = forms.ChoiceField(label=gettext_lazy("Brand"), required=False, widget=NamesSelect)
     marketplace = forms.ChoiceField(label=gettext_lazy("Marketplace"), required=False)
-    assignee = forms.ChoiceField(label=gettext_lazy("Assignee"), required=False)
+    assignee = forms.ChoiceField(label=gettext_lazy("Assignee"), required=False, widget=NamesSelect)
     sort = forms.ChoiceField(label=gettext_lazy("Sort"), required=False, choices=SORT_CHOICES)
 
     def __init__(self, data: QueryDict, *, brands: list[Brand], people: list[tuple[int, str]]) -> None:
@@ -95,7 +95,13 @@ class CaseFilterForm(AccessibleForm):
         _set_choices(
             self,
             "brand",
-            [("", _("Any")), *((str(b.pk), f"{b.name} ({b.team.name})" if several_teams else b.name) for b in brands)],
+            [
+                ("", _("Any")),
+                *(
+                    (str(b.pk), f"{isolate(b.name)} ({isolate(b.team.name)})" if several_teams else b.name)
+                    for b in brands
+                ),
+            ],
         )
         _set_choices(self, "marketplace", [("", _("Any")), *MARKETPLACE_CHOICES])
         _set_choices(
@@ -162,7 +168,7 @@ class BulkForm(AccessibleForm):
     reason = forms.CharField(
         label=gettext_lazy("Reason"),
         required=False,
-        max_length=2000,
+        max_length=5000,
         help_text=gettext_lazy("Needed to close cases."),
     )
     assignee = forms.ChoiceField(label=gettext_lazy("Assign to"), required=False)

@@ -30,7 +30,7 @@ from cases.services.captures import capture_request
 from cases.services.dossiers import dossier_request
 from cases.services.evidence import evidence_ingest, evidence_withdraw
 from cases.views.brands import refused
-from cases.views.forms import AccessibleForm, submit
+from cases.views.forms import AccessibleForm, NamesSelect, isolate, submit
 from evidence.models import Rendition, RenditionKind
 from evidence.services import Actor, evidence_storage
 
@@ -42,6 +42,11 @@ MULTIPART_OVERHEAD = 64 * 1024
 THUMBNAIL_MAX_AGE = 7 * 24 * 3600
 # Fired on <body> when the gallery should be fetched again (an upload, a finished capture).
 EVIDENCE_CHANGED = "evidence-changed"
+
+
+class StorefrontChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Storefront) -> str:
+        return f"{isolate(obj.name or obj.seller_id)} ({obj.marketplace})"
 
 
 class EvidenceUploadForm(AccessibleForm):
@@ -63,11 +68,12 @@ class EvidenceUploadForm(AccessibleForm):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=gettext_lazy("In your time zone. Leave empty for now."),
     )
-    storefront = forms.ModelChoiceField(
+    storefront = StorefrontChoiceField(
         label=gettext_lazy("Storefront"),
         queryset=Storefront.objects.none(),
         required=False,
         empty_label=gettext_lazy("None"),
+        widget=NamesSelect,
     )
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:

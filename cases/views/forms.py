@@ -42,6 +42,28 @@ def _field_prefixed(name: str, message: str) -> str:
     return message if name == NON_FIELD_ERRORS else f"{name}: {message}"
 
 
+def isolate(name: str) -> str:
+    """``name`` between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE, for a label mixing it with our text.
+
+    An ``<option>`` holds text only, so the plain-text equivalent of ``<bdi>`` keeps a right-to-left
+    override in the name from reordering the words around it.
+    """
+    return f"\u2068{name}\u2069"
+
+
+class NamesSelect(forms.Select):
+    """A select whose options show user-provided names.
+
+    ``dir="auto"`` gives each option the direction of its own first strong character (and isolates
+    it); ``<bdi>`` cannot be used, as an option holds text only.
+    """
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        option["attrs"]["dir"] = "auto"
+        return option
+
+
 class AccessibleForm(forms.Form):
     """Marks invalid controls with ``aria-invalid`` and links them to their error and help text."""
 

@@ -101,6 +101,22 @@ def test_one_warning_per_storefront_within_the_quiet_period(case, actor, setting
     assert Warning.objects.count() == 2
 
 
+@pytest.mark.parametrize("language", ["fr", "EN", "zh", "en-US", "", 'en"><b>', "\u202een"])
+def test_a_warning_is_written_only_in_a_letter_language(case, actor, language):
+    """The web offers English and Simplified Chinese; the language is also the letter's ``lang`` on the page."""
+    storefront = attach(case, 1)
+    with pytest.raises(ValidationError) as error:
+        services.warning_record(
+            case=case, storefront=storefront, text="Please stop.", channel="email", language=language, actor=actor
+        )
+    assert [e.code for e in error.value.error_dict["language"]] == ["invalid_choice"]
+    assert not Warning.objects.exists()
+    services.warning_record(
+        case=case, storefront=storefront, text="请停止跟卖。", channel="email", language="zh-hans", actor=actor
+    )
+    assert Warning.objects.get().language == "zh-hans"
+
+
 def test_submission_asins_and_outcome(case, actor, personas):
     right = services.ip_right_create(
         brand=case.brand,

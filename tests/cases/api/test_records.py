@@ -145,6 +145,15 @@ def test_warnings_are_not_flooded(api, case):
     assert api.viewer.get(f"/api/v1/cases/{case.pk}/warnings/").json()[0]["text"] == "请停止跟卖。"
 
 
+def test_a_warning_in_a_language_letters_are_not_written_in_is_refused(api, case):
+    storefront = attach(case, 1)
+    body = {"storefront": storefront.pk, "text": "Stop.", "channel": "email", "language": "fr"}
+    refused = api.agent.post(f"/api/v1/cases/{case.pk}/warnings/", body, format="json")
+    assert refused.status_code == 400
+    assert error_of(refused)["fields"]["language"][0]["code"] == "invalid_choice"
+    assert api.viewer.get(f"/api/v1/cases/{case.pk}/warnings/").json() == []
+
+
 def test_submission_and_outcome(api, case):
     today = timezone.localdate().isoformat()
     created = api.agent.post(

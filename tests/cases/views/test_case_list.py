@@ -102,8 +102,8 @@ def test_filter_choices_come_from_the_users_teams_only(client, personas, brand):
     page = get(client).content.decode()
     assert "Lumen" in page
     assert "Outsider brand" not in page
-    assert f'value="{personas.outsider.pk}">outsider<' not in page
-    assert f'<option value="{personas.manager.pk}">manager</option>' in page
+    assert f'value="{personas.outsider.pk}" dir="auto">outsider<' not in page
+    assert f'<option value="{personas.manager.pk}" dir="auto">manager</option>' in page
     # An outsider's brand given by hand is not a choice: the filter is refused, not applied.
     outsider_brand = BrandFactory(team=personas.outsider_team)
     refused = get(client, brand=outsider_brand.pk).content.decode()
@@ -174,7 +174,7 @@ def test_hostile_storefront_and_title_are_shown_as_text(client, personas, brand)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img src=x" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
-    assert '<li lang="und">&lt;script&gt;' in html
+    assert '<li lang="und" dir="auto">&lt;script&gt;' in html
 
 
 def test_hijackers_selling_and_seen(client, personas, case):
@@ -185,7 +185,7 @@ def test_hijackers_selling_and_seen(client, personas, case):
     html = get(client).content.decode()
     assert "1 selling" in html
     assert "(2 seen)" in html
-    assert '<li lang="und">深圳市好运来贸易有限公司</li>' in html
+    assert '<li lang="und" dir="auto">深圳市好运来贸易有限公司</li>' in html
     assert "Second store" not in html, "a storefront gone is counted, not named"
 
 

@@ -77,8 +77,8 @@ def test_edit_and_assign_notifies_the_new_assignee(client, personas, case, djang
     client.force_login(personas.agent)
     url = reverse("cases:case_edit", args=[case.pk])
     html = page_of(client, case)
-    assert f'<option value="{personas.manager.pk}">manager</option>' in html
-    assert f'<option value="{personas.viewer.pk}">' not in html, "viewers do not work cases"
+    assert f'<option value="{personas.manager.pk}" dir="auto">manager</option>' in html
+    assert f'<option value="{personas.viewer.pk}" dir="auto">' not in html, "viewers do not work cases"
     refused = client.post(url, {"title": "Lamp", "priority": "high", "assignee": personas.viewer.pk})
     assert 'id="edit-assignee_error"' in refused.content.decode()
     assert 'value="Lamp"' in refused.content.decode(), "what was typed is kept"

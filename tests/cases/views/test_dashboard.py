@@ -92,7 +92,10 @@ def test_new_hijackers_of_the_last_day_are_listed_with_their_case(client, person
     response = dashboard(client, personas.viewer)
     assert [link.storefront for link in response.context["new_hijackers"]] == [fresh]
     html = response.content.decode()
-    assert f'href="{reverse("cases:storefront_detail", args=[fresh.pk])}" lang="und">深圳市好运来贸易有限公司' in html
+    assert (
+        f'href="{reverse("cases:storefront_detail", args=[fresh.pk])}" lang="und" dir="auto">深圳市好运来贸易有限公司'
+        in html
+    )
     assert reverse("cases:case_detail", args=[case.pk]) in html
     assert "Old hand" not in html
     today = timezone.localdate().strftime("%m-%d")
@@ -172,7 +175,7 @@ def test_a_member_of_several_teams_picks_one(client, personas, brand):
     default = dashboard(client, personas.viewer)
     assert default.context["team"] == personas.outsider_team, "the first team by name"
     html = default.content.decode()
-    assert f'<option value="{personas.team.pk}">' in html
+    assert f'<option value="{personas.team.pk}" lang="und" dir="auto">' in html
     assert "data-autosubmit" in html
     chosen = dashboard(client, personas.viewer, team=personas.team.pk)
     assert chosen.context["team"] == personas.team

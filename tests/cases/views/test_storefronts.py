@@ -54,7 +54,7 @@ def see(case, storefront, *, days_ago, price="9.99", buy_box=None, fulfillment="
 
 def test_storefront_page_shows_who_it_is(client, personas, storefront):
     html = page(client, personas.viewer, storefront).content.decode()
-    assert '<h1 lang="und">深圳市好运来贸易有限公司</h1>' in html
+    assert '<h1 lang="und" dir="auto">深圳市好运来贸易有限公司</h1>' in html
     assert storefront.seller_id in html
     assert "广东省深圳市<br>龙岗区 1 号" in html
     assert "+86 755 1234 5678" in html
@@ -108,7 +108,7 @@ def test_linked_accounts_are_the_other_storefronts_of_its_operator(client, perso
     linked = {(link.storefront, link.reason) for link in response.context["linked"]}
     assert linked == {(twin, "phone"), (third, "business_name")}
     html = response.content.decode()
-    assert f'href="{reverse("cases:storefront_detail", args=[twin.pk])}" lang="und">Twin shop' in html
+    assert f'href="{reverse("cases:storefront_detail", args=[twin.pk])}" lang="und" dir="auto">Twin shop' in html
     assert "Same phone number" in html
     assert "Unrelated shop" not in html
     assert [link.storefront for link in page(client, personas.viewer, unrelated).context["linked"]] == []
