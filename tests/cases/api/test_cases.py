@@ -289,3 +289,9 @@ def test_errors_in_list_items_are_flat_dotted_fields(api, brand):
     response = api.agent.post("/api/v1/cases/", {**open_body(brand), "external_refs": ["ok", ""]}, format="json")
     fields = error_of(response)["fields"]
     assert fields == {"external_refs.1": [{"code": "blank", "message": "This field may not be blank."}]}
+
+
+def test_a_refused_filter_is_a_documented_answer(api, case, conforms):
+    answer = api.viewer.get("/api/v1/cases/", {"marketplace": "XX"})
+    assert answer.status_code == 400
+    conforms(answer)
