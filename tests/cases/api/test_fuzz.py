@@ -37,7 +37,7 @@ from evidence.capture import CaptureFailed
 from evidence.services import Actor
 from tests.factories import BrandFactory, CaseFactory, add_evidence, attach, sight
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
 CHECKS = [
     not_a_server_error,
     response_schema_conformance,
