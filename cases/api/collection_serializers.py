@@ -62,6 +62,8 @@ class CaptureSerializer(serializers.ModelSerializer[Capture]):
     screenshot_sha256 = serializers.CharField(source="screenshot.blob_id", read_only=True, allow_null=True)
     archive_sha256 = serializers.CharField(source="archive.blob_id", read_only=True, allow_null=True)
     requested_by = serializers.SerializerMethodField()
+    # Blank until the page has loaded: a URLField would promise a URI.
+    final_url = serializers.CharField(read_only=True)
 
     class Meta:
         model = Capture

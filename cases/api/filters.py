@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 
 from cases.api.base import MAX_ID
 from cases.models import Case, CasePriority, CaseStatus, CaseStorefront, Storefront, TestBuy
@@ -23,6 +25,23 @@ class IdFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class UtcDateTimeField(IsoDateTimeField):
+    """ISO 8601 allows offsets up to ±23:59, PostgreSQL only ±15:59: the query compares in UTC."""
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(dt.UTC)
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class DateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 class CaseFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=CaseStatus.choices, help_text="Repeat for several")
     priority = filters.MultipleChoiceFilter(choices=CasePriority.choices, help_text="Repeat for several")
@@ -31,10 +50,10 @@ class CaseFilter(filters.FilterSet):
     asin = filters.CharFilter(method="filter_asin")
     assignee = IdFilter(field_name="assignee_id", help_text="User ID")
     storefront = filters.CharFilter(method="filter_storefront", help_text="Seller ID of a storefront on the case")
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    updated_before = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_after = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_before = DateTimeFilter(field_name="updated_at", lookup_expr="lt")
     has_test_buy = filters.BooleanFilter(method="filter_has_test_buy")
     q = filters.CharFilter(method="filter_search", help_text="ASIN, reference, title, storefront name or seller ID")
 

@@ -45,7 +45,7 @@ ERROR_SCHEMA = {
 }
 
 _ERRORS = {
-    "400": "Invalid input: `fields` names each bad field with a code",
+    "400": "Invalid input (body or query): `fields` names each bad field with a code",
     "401": "No token, or an unknown or revoked one",
     "403": "Your role in the team does not allow this",
     "404": "No such object among your teams",
@@ -68,6 +68,8 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
             codes = ["401", "404", "429"]
             if method in {"post", "patch", "put", "delete"}:
                 codes += ["400", "403"]
+            elif any(parameter.get("in") == "query" for parameter in operation.get("parameters", [])):
+                codes.append("400")
             if method == "post":
                 codes += ["409", "422"]
             if method == "patch" or path.endswith("/transition/"):

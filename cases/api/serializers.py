@@ -354,6 +354,8 @@ class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
     mime_type = serializers.CharField(source="blob.mime_type", read_only=True)
     captured_by = serializers.CharField(source="captured_by_label", read_only=True)
     withdrawn_by = serializers.CharField(source="withdrawn_by.username", read_only=True, allow_null=True, default=None)
+    # Blank when the file was not taken from a page: a URLField would promise a URI.
+    source_url = serializers.CharField(read_only=True)
     download_url = serializers.SerializerMethodField()
 
     class Meta:

@@ -108,7 +108,8 @@ class EvidenceViewSet(ApiViewSet):
 
     @extend_schema(
         summary="Download the stored bytes",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        # Served with the MIME type recorded at upload (image/png, application/pdf, …).
+        responses={(200, "*/*"): OpenApiTypes.BINARY},
     )
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: str) -> FileResponse:

@@ -289,3 +289,24 @@ def test_errors_in_list_items_are_flat_dotted_fields(api, brand):
     response = api.agent.post("/api/v1/cases/", {**open_body(brand), "external_refs": ["ok", ""]}, format="json")
     fields = error_of(response)["fields"]
     assert fields == {"external_refs.1": [{"code": "blank", "message": "This field may not be blank."}]}
+
+
+def test_a_refused_filter_is_a_documented_answer(api, case, conforms):
+    answer = api.viewer.get("/api/v1/cases/", {"marketplace": "XX"})
+    assert answer.status_code == 400
+    conforms(answer)
+
+
+@pytest.mark.parametrize(
+    ("moment", "found"),
+    [("2000-01-01T00:00:00+23:56", 1), ("9999-12-31T23:00:00-05:00", None), ("0001-01-01T00:00:00+01:00", None)],
+)
+def test_any_iso_offset_in_a_date_filter_is_compared_in_utc(api, case, moment, found):
+    # PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 allows.
+    answer = api.viewer.get("/api/v1/cases/", {"created_after": moment})
+    if found is None:
+        assert answer.status_code == 400
+        assert error_of(answer)["fields"]["created_after"][0]["code"] == "invalid"
+    else:
+        assert answer.status_code == 200
+        assert len(answer.json()["results"]) == found

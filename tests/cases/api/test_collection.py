@@ -161,3 +161,13 @@ def test_outsiders_get_404_before_their_input_is_read(api, brand):
     answer = api.outsider.post(f"/api/v1/brands/{brand.pk}/watch/", {"asin": "bad"}, format="json")
     assert answer.status_code == 404
     assert api.outsider.put(f"/api/v1/brands/{brand.pk}/sp-api/", {}, format="json").status_code == 404
+
+
+def test_a_capture_not_yet_loaded_matches_the_schema(api, case, monkeypatch, conforms):
+    monkeypatch.setattr("cases.services.captures._check_url", lambda url: url)
+    monkeypatch.setattr("cases.tasks.capture_run_task.delay", lambda capture_id: None)
+    created = api.agent.post(f"/api/v1/cases/{case.pk}/captures/", {"url": "https://www.amazon.com/dp/B0C1HJ4K2L"})
+    assert created.status_code == 202, created.json()
+    answer = api.agent.get(f"/api/v1/captures/{created.json()['id']}/")
+    assert answer.json()["final_url"] == ""
+    conforms(answer)

@@ -176,3 +176,10 @@ def test_a_hostile_upload_answers_with_a_field_error(api, case):
     response = upload(api.agent, case, svg, name="logo.svg", kind="document")
     assert response.status_code == 400
     assert "file" in response.json()["error"]["fields"]
+
+
+def test_evidence_without_a_source_address_matches_the_schema(api, case, conforms):
+    created = upload(api.agent, case)
+    conforms(created)
+    assert created.json()["source_url"] == ""
+    conforms(api.agent.get(created.json()["download_url"]))
