@@ -13,6 +13,7 @@ from django.db import connections
 from rest_framework.test import APIClient
 
 from cases.api.auth import token_hash
+from cases.api.base import TokenRateThrottle
 from cases.models import ApiToken
 from cases.services.tokens import api_token_create, api_token_revoke
 from evidence.services import Actor
@@ -80,6 +81,18 @@ def test_token_rate_limit_answers_429_with_retry_after(settings, personas, case)
     assert int(response["Retry-After"]) > 0
     assert error_of(response)["code"] == "throttled"
     assert client_for(personas.viewer).get("/api/v1/cases/").status_code == 200, "another token has its own rate"
+
+
+def test_a_burst_across_the_edge_of_a_minute_does_not_double_the_rate(settings, personas, case, monkeypatch):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "3/min"}}
+    client = client_for(personas.viewer)
+    clock = {"now": 60_000.0 + 59}  # the last second of a minute
+    monkeypatch.setattr(TokenRateThrottle, "timer", lambda self: clock["now"])
+    assert [client.get("/api/v1/cases/").status_code for _ in range(3)] == [200, 200, 200]
+    clock["now"] += 2  # the first seconds of the next minute: the last one still counts in full
+    assert client.get("/api/v1/cases/").status_code == 429
+    clock["now"] += 57  # most of that minute has passed
+    assert client.get("/api/v1/cases/").status_code == 200
 
 
 def test_token_page_creates_shows_once_and_revokes(client, personas):
