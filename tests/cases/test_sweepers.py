@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def test_e_mails_whose_message_was_lost_are_sent_by_their_sweeper(personas, mailoutbox):
 
-    case = CaseFactory(brand=BrandFactory(team=personas.team))
+    case: Any = CaseFactory(brand=BrandFactory(team=personas.team))
     personas.agent.email = "agent@example.com"
     personas.agent.save(update_fields=["email"])
     note = Notification.objects.create(
