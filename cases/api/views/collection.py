@@ -11,7 +11,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cases.api import collection_serializers as cs
+from cases.api import serializers as s
 from cases.api.base import ApiViewSet, CursorPage, TokenRateThrottle, validated
 from cases.api.views.cases import IDEMPOTENCY_KEY, actor_of
 from cases.models import Brand, Capture, Case, Membership, Role, SpApiCredential, Storefront, WatchItem
@@ -28,7 +28,7 @@ from cases.tasks import offer_notifications_schedule_drain
 
 
 class WatchViewSet(ApiViewSet):
-    serializer_class = cs.WatchItemSerializer
+    serializer_class = s.WatchItemSerializer
     filter_backends: list[Any] = []
     pagination_class = CursorPage
 
@@ -36,32 +36,32 @@ class WatchViewSet(ApiViewSet):
         brand: Brand = self.get_visible(self.visible(Brand), brand_pk)
         return brand
 
-    @extend_schema(summary="The brand's watch list", responses=cs.WatchItemSerializer(many=True))
+    @extend_schema(summary="The brand's watch list", responses=s.WatchItemSerializer(many=True))
     def list(self, request: Request, brand_pk: str) -> Response:
-        return self.page(WatchItem.objects.filter(brand=self.brand(brand_pk)), cs.WatchItemSerializer)
+        return self.page(WatchItem.objects.filter(brand=self.brand(brand_pk)), s.WatchItemSerializer)
 
     @extend_schema(
         summary="Watch an ASIN in a marketplace (managers); its first check is due at once",
-        request=cs.WatchItemInputSerializer,
-        responses={201: cs.WatchItemSerializer},
+        request=s.WatchItemInputSerializer,
+        responses={201: s.WatchItemSerializer},
         parameters=[IDEMPOTENCY_KEY],
     )
     def create(self, request: Request, brand_pk: str) -> Response:
         brand = self.brand(brand_pk)
-        data = validated(cs.WatchItemInputSerializer, request.data)
+        data = validated(s.WatchItemInputSerializer, request.data)
         item = watch_add(brand=brand, actor=actor_of(request), **data)
-        return self.respond(cs.WatchItemSerializer(item).data, status=201, etag=False)
+        return self.respond(s.WatchItemSerializer(item).data, status=201, etag=False)
 
     @extend_schema(
         summary="Change how often an ASIN is checked (managers)",
-        request=cs.WatchItemUpdateSerializer,
-        responses=cs.WatchItemSerializer,
+        request=s.WatchItemUpdateSerializer,
+        responses=s.WatchItemSerializer,
     )
     def partial_update(self, request: Request, brand_pk: str, pk: str) -> Response:
         item = self.get_visible(WatchItem.objects.filter(brand=self.brand(brand_pk)), pk)
-        data = validated(cs.WatchItemUpdateSerializer, request.data)
+        data = validated(s.WatchItemUpdateSerializer, request.data)
         item = watch_update(item=item, actor=actor_of(request), **data)
-        return self.respond(cs.WatchItemSerializer(item).data)
+        return self.respond(s.WatchItemSerializer(item).data)
 
     @extend_schema(summary="Stop watching an ASIN (managers)", responses={204: None})
     def destroy(self, request: Request, brand_pk: str, pk: str) -> Response:
@@ -73,7 +73,7 @@ class WatchViewSet(ApiViewSet):
 class SpApiCredentialViewSet(ApiViewSet):
     """The brand's SP-API authorization. Secrets go in and never come out."""
 
-    serializer_class = cs.SpApiCredentialSerializer
+    serializer_class = s.SpApiCredentialSerializer
     filter_backends: list[Any] = []
 
     def brand(self, brand_pk: str) -> Brand:
@@ -88,18 +88,18 @@ class SpApiCredentialViewSet(ApiViewSet):
 
     @extend_schema(summary="What is stored of the brand's SP-API access (no secrets)")
     def retrieve(self, request: Request, brand_pk: str) -> Response:
-        return self.respond(cs.SpApiCredentialSerializer(self.get_object()).data)
+        return self.respond(s.SpApiCredentialSerializer(self.get_object()).data)
 
     @extend_schema(
         summary="Store or replace the brand's SP-API access (managers)",
-        request=cs.SpApiCredentialInputSerializer,
-        responses=cs.SpApiCredentialSerializer,
+        request=s.SpApiCredentialInputSerializer,
+        responses=s.SpApiCredentialSerializer,
     )
     def update(self, request: Request, brand_pk: str) -> Response:
         brand = self.brand(brand_pk)
-        data = validated(cs.SpApiCredentialInputSerializer, request.data)
+        data = validated(s.SpApiCredentialInputSerializer, request.data)
         credential = sp_api_credentials_set(brand=brand, actor=actor_of(request), **data)
-        return self.respond(cs.SpApiCredentialSerializer(credential).data, etag=False)
+        return self.respond(s.SpApiCredentialSerializer(credential).data, etag=False)
 
     @extend_schema(summary="Remove the brand's SP-API access (managers)", responses={204: None})
     def destroy(self, request: Request, brand_pk: str) -> Response:
@@ -112,24 +112,24 @@ def _captures() -> Any:
 
 
 class CaseCaptureViewSet(ApiViewSet):
-    serializer_class = cs.CaptureSerializer
+    serializer_class = s.CaptureSerializer
     filter_backends: list[Any] = []
     pagination_class = CursorPage
 
-    @extend_schema(summary="Page captures of the case, newest first", responses=cs.CaptureSerializer(many=True))
+    @extend_schema(summary="Page captures of the case, newest first", responses=s.CaptureSerializer(many=True))
     def list(self, request: Request, case_pk: str) -> Response:
         case = self.get_visible(self.visible(Case), case_pk)
-        return self.page(_captures().filter(case=case), cs.CaptureSerializer)
+        return self.page(_captures().filter(case=case), s.CaptureSerializer)
 
     @extend_schema(
         summary="Capture a page in headless Chromium (a job: poll it until done)",
-        request=cs.CaptureInputSerializer,
-        responses={202: cs.CaptureSerializer},
+        request=s.CaptureInputSerializer,
+        responses={202: s.CaptureSerializer},
         parameters=[IDEMPOTENCY_KEY],
     )
     def create(self, request: Request, case_pk: str) -> Response:
         case: Case = self.get_visible(self.visible(Case), case_pk)
-        data = validated(cs.CaptureInputSerializer, request.data)
+        data = validated(s.CaptureInputSerializer, request.data)
         storefront = None
         if data.get("storefront") is not None:
             storefront = self.visible(Storefront).filter(team_id=case.team_id, pk=data["storefront"]).first()
@@ -139,7 +139,7 @@ class CaseCaptureViewSet(ApiViewSet):
             case=case, url=data["url"], kind=data.get("kind", "other"), storefront=storefront, actor=actor_of(request)
         )
         return self.respond(
-            cs.CaptureSerializer(_captures().get(pk=capture.pk)).data,
+            s.CaptureSerializer(_captures().get(pk=capture.pk)).data,
             status=202,
             etag=False,
             headers={"Location": f"/api/v1/captures/{capture.pk}/"},
@@ -147,13 +147,13 @@ class CaseCaptureViewSet(ApiViewSet):
 
 
 class CaptureViewSet(ApiViewSet):
-    serializer_class = cs.CaptureSerializer
+    serializer_class = s.CaptureSerializer
     filter_backends: list[Any] = []
 
     @extend_schema(summary="A capture job: status, error, and the evidence it stored")
     def retrieve(self, request: Request, pk: str) -> Response:
         return self.respond(
-            cs.CaptureSerializer(
+            s.CaptureSerializer(
                 self.get_visible(self.visible(Capture).select_related("requested_by", "screenshot", "archive"), pk)
             ).data
         )
@@ -166,7 +166,7 @@ class NotificationRateThrottle(TokenRateThrottle):
 class OfferNotificationViewSet(ApiViewSet):
     """ANY_OFFER_CHANGED notifications relayed over HTTPS (EventBridge API destinations, relays)."""
 
-    serializer_class = cs.NotificationAcceptedSerializer
+    serializer_class = s.NotificationAcceptedSerializer
     filter_backends: list[Any] = []
     throttle_classes = [NotificationRateThrottle]
 
@@ -178,7 +178,7 @@ class OfferNotificationViewSet(ApiViewSet):
             "teams where you are an agent or manager are matched."
         ),
         request=dict,
-        responses={202: cs.NotificationAcceptedSerializer},
+        responses={202: s.NotificationAcceptedSerializer},
     )
     def create(self, request: Request) -> Response:
         body = request.data
