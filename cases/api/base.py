@@ -64,8 +64,23 @@ class TokenRateThrottle(throttling.SimpleRateThrottle):
         into_window = now - window * self.duration
         if previous * (1 - into_window / self.duration) + current <= self.num_requests:
             return True
-        self._wait = max(self.duration - into_window, 1.0)
+        # A refused request is not counted: a client that keeps above the rate still gets
+        # the rate, rather than being locked out for as long as it keeps asking.
+        self.cache.decr(current_key)
+        self._wait = self._until_allowed(previous, current - 1, into_window)
         return False
+
+    def _until_allowed(self, previous: int, current: int, into_window: float) -> float:
+        """Seconds until one more request fits, if no other arrives meanwhile."""
+        limit, duration = self.num_requests, self.duration
+        if current < limit and previous:
+            # Within this window: wait for enough of the previous one to slide out.
+            fits_at = (1 - (limit - current - 1) / previous) * duration
+            wait = fits_at - into_window
+        else:
+            # In the next window, once this one's weight has dropped enough.
+            wait = (duration - into_window) + (1 - (limit - 1) / max(current, 1)) * duration
+        return max(wait, 1.0)
 
     def wait(self) -> float:
         return self._wait

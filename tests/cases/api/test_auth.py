@@ -95,6 +95,35 @@ def test_a_burst_across_the_edge_of_a_minute_does_not_double_the_rate(settings, 
     assert client.get("/api/v1/cases/").status_code == 200
 
 
+def test_a_client_that_keeps_above_the_rate_still_gets_the_rate(settings, personas, case, monkeypatch):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "6/min"}}
+    client = client_for(personas.viewer)
+    clock = {"now": 60_000.0}
+    monkeypatch.setattr(TokenRateThrottle, "timer", lambda self: clock["now"])
+    accepted_per_minute = []
+    for _minute in range(4):
+        accepted = 0
+        for _ in range(12):  # twice the rate, evenly spread
+            accepted += client.get("/api/v1/cases/").status_code == 200
+            clock["now"] += 5
+        accepted_per_minute.append(accepted)
+    assert accepted_per_minute[0] == 6
+    assert all(5 <= accepted <= 6 for accepted in accepted_per_minute[1:]), accepted_per_minute
+
+
+def test_retry_after_is_when_a_request_fits_again(settings, personas, case, monkeypatch):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "3/min"}}
+    client = client_for(personas.viewer)
+    clock = {"now": 60_000.0 + 30}
+    monkeypatch.setattr(TokenRateThrottle, "timer", lambda self: clock["now"])
+    for _ in range(3):
+        client.get("/api/v1/cases/")
+    refused = client.get("/api/v1/cases/")
+    assert refused.status_code == 429
+    clock["now"] += int(refused["Retry-After"])
+    assert client.get("/api/v1/cases/").status_code == 200
+
+
 def test_token_page_creates_shows_once_and_revokes(client, personas):
     client.force_login(personas.agent)
     response = client.post("/settings/tokens/", {"name": "Zendesk"})
