@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, TypeVar
 
 import magic
 from django.conf import settings
@@ -32,6 +32,7 @@ from evidence.errors import StorageUnavailable, field_error
 from evidence.models import ActorKind, AuditChain, AuditEvent, Blob, blob_storage_name
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CHUNK_SIZE = 1024 * 1024
 SNIFF_BYTES = 8192
@@ -394,8 +395,10 @@ def blobs_ingest(
                 blobs.append(blob)
             yield blobs
     except BaseException:
+        waits: tuple[float, ...] = DATABASE_WAITS
         for staged in published:
-            _discard_unreferenced(staged)
+            if not _discard_unreferenced(staged, waits=waits):
+                waits = ()  # the database did not come back: no more waiting for it
         raise
     finally:
         for staged in staged_all:
@@ -412,39 +415,50 @@ def _storage_errors() -> Iterator[None]:
         raise
 
 
-# Waits between tries to discard a file while the database is unreachable (it may be restarting).
-DISCARD_WAITS = (0.5, 1.0, 2.0, 4.0, 8.0)
+# Waits between tries of a clean-up while the database is unreachable (it may be restarting).
+DATABASE_WAITS = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
-def _discard_unreferenced(staged: StagedBlob) -> None:
+def when_database_answers(call: Callable[[], T], *, waits: tuple[float, ...] = DATABASE_WAITS) -> T:
+    """Run ``call``, again on a new connection after each wait while the database is unreachable.
+
+    For clean-ups of a request that has already failed, which should happen even though the
+    database went away for a moment; the last error is raised when it never comes back.
+    """
+    for wait in waits:
+        try:
+            return call()
+        except (OperationalError, InterfaceError):
+            connection.close()
+            time.sleep(wait)
+    return call()
+
+
+def _discard_unreferenced(staged: StagedBlob, *, waits: tuple[float, ...]) -> bool:
     """Remove a published file whose row was rolled back, unless another upload owns it now.
 
     Inserting a placeholder row waits for any concurrent upload of the same bytes to
     commit or roll back; only when ours is the sole claim is the file deleted. That
     also settles a commit whose outcome was lost with the connection: if it did commit,
     the row is there and the file stays. So when the database is what failed, the
-    request (already failed) waits for it to come back rather than leave an orphan.
+    request (already failed) waits a little for it to come back rather than leave an orphan.
     """
-    for wait in (*DISCARD_WAITS, None):
-        try:
-            with transaction.atomic():
-                _blob, created = Blob.objects.get_or_create(
-                    sha256=staged.sha256, defaults={"size": staged.size, "mime_type": staged.mime_type}
-                )
-                if created:
-                    evidence_storage().delete(blob_storage_name(staged.sha256))
-                    transaction.set_rollback(True)
-            return
-        except (OperationalError, InterfaceError):
-            if wait is None:
-                break
-            connection.close()
-            time.sleep(wait)
-        except Exception:
-            break
-    logger.exception(
-        "could not discard unreferenced evidence file %s (verify_evidence --orphans lists it)", staged.sha256
-    )
+
+    def discard() -> None:
+        with transaction.atomic():
+            _blob, created = Blob.objects.get_or_create(
+                sha256=staged.sha256, defaults={"size": staged.size, "mime_type": staged.mime_type}
+            )
+            if created:
+                evidence_storage().delete(blob_storage_name(staged.sha256))
+                transaction.set_rollback(True)
+
+    try:
+        when_database_answers(discard, waits=waits)
+    except Exception:
+        logger.exception("could not discard unreferenced file %s (verify_evidence --orphans lists it)", staged.sha256)
+        return False
+    return True
 
 
 def blob_copy_to(blob: Blob, destination: IO[bytes]) -> None:

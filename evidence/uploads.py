@@ -15,7 +15,7 @@ from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from evidence.errors import field_error
+from evidence.errors import StorageUnavailable, field_error
 
 RASTER_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif"}
 ZIP_TYPES = {
@@ -82,12 +82,15 @@ def _archive_check(path: Path, size: int) -> None:
 
 
 class StagingUploadHandler(TemporaryFileUploadHandler):
-    """Django's spooling of large uploads, which removes a partly written file at once when the
-    disk fails (it is full, say) instead of whenever the garbage collector gets to it."""
+    """Django's spooling of large uploads, next to the evidence store: when that disk fails
+    (it is full, say), the partly written file is removed at once, not whenever the garbage
+    collector gets to it, and the error says the store cannot take files."""
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         try:
             self.file.write(raw_data)
-        except OSError:
+        except OSError as error:
             self.file.close()  # a NamedTemporaryFile: closing deletes it
+            if error.errno in StorageUnavailable.ERRNOS:
+                raise StorageUnavailable(error) from error
             raise

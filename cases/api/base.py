@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, models, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, throttling, viewsets
@@ -18,7 +19,9 @@ from rest_framework.settings import api_settings
 
 from cases.api.errors import Conflict, IdempotencyKeyReused, PreconditionFailed
 from cases.models import ApiToken, IdempotencyKey
+from evidence.services import when_database_answers
 
+logger = logging.getLogger(__name__)
 # An unfinished claim older than this belongs to a request that died (gunicorn kills a
 # request after two minutes); a retry may take it over.
 _ABANDONED_AFTER = dt.timedelta(minutes=15)
@@ -27,6 +30,14 @@ IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 _IN_PROGRESS = 0
 # Row IDs are PostgreSQL bigints; a larger number can name no row (and would make the query fail).
 MAX_ID = 2**63 - 1
+
+
+def _release(claim: IdempotencyKey) -> None:
+    """Forget an unfinished claim, even when the database is what failed the request."""
+    try:
+        when_database_answers(IdempotencyKey.objects.filter(pk=claim.pk, status_code=_IN_PROGRESS).delete)
+    except DatabaseError:
+        logger.warning("idempotency key %s stays claimed until it is abandoned", claim.pk, exc_info=True)
 
 
 class TokenRateThrottle(throttling.SimpleRateThrottle):
@@ -197,11 +208,11 @@ class ApiViewSet(viewsets.GenericViewSet):
         try:
             return super().dispatch(request, *args, **kwargs)
         finally:
-            # A request that died with an unhandled error never reached finalize_response:
-            # release its claim so the client's retry is not refused as "in progress".
+            # A request that died with an unhandled error, or whose answer could not be stored,
+            # still holds its claim: release it so the client's retry is not refused as "in progress".
             claim, self._claim = self._claim, None
             if claim is not None:
-                IdempotencyKey.objects.filter(pk=claim.pk, status_code=_IN_PROGRESS).delete()
+                _release(claim)
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, _Replay):
@@ -212,15 +223,17 @@ class ApiViewSet(viewsets.GenericViewSet):
         return super().handle_exception(exc)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        claim, self._claim = self._claim, None
+        claim = self._claim
         if claim is not None:
             if 200 <= response.status_code < 300 and isinstance(response, Response):
                 claim.status_code = response.status_code
                 claim.body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
                 claim.location = response.headers.get("Location", "")
                 claim.save(update_fields=["status_code", "body", "location"])
+                self._claim = None
             else:
-                claim.delete()
+                self._claim = None
+                _release(claim)
         return super().finalize_response(request, response, *args, **kwargs)
 
     # --- Reading and locking scoped rows -------------------------------------------------

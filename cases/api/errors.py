@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
@@ -24,6 +25,7 @@ from rest_framework.views import exception_handler
 
 from evidence.errors import StorageUnavailable
 
+logger = logging.getLogger(__name__)
 # How long a client should wait before trying again when a service is down.
 RETRY_AFTER_SECONDS = 30
 
@@ -74,11 +76,28 @@ def unavailable(exc: BaseException | None) -> exceptions.APIException | None:
     """
     if isinstance(exc, StorageUnavailable):
         return InsufficientStorage(str(exc)) if exc.full else Unavailable(str(exc))
-    if isinstance(exc, OSError) and exc.errno in StorageUnavailable.ERRNOS:
-        return InsufficientStorage() if exc.errno in StorageUnavailable.FULL else Unavailable()
-    if isinstance(exc, DatabaseUnavailable | InterfaceError):
+    if exc is not None and _connection_lost(exc):
+        logger.warning("database unreachable: %s", exc, exc_info=exc)
         return Unavailable(_("The database is not reachable right now. Try again in a moment."))
     return None
+
+
+# SQLSTATEs of a server that went away: connection exceptions (class 08), and the server
+# shutting down or starting up. A deadlock, a timeout or a missing table is a bug: a 500.
+_SERVER_GONE = {"57P01", "57P02", "57P03"}
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    if isinstance(exc, InterfaceError):  # "connection already closed"
+        return True
+    if not isinstance(exc, DatabaseUnavailable):
+        return False
+    cause: Any = exc.__cause__
+    if not hasattr(cause, "sqlstate"):
+        return False  # not PostgreSQL (SQLite's errors are all local)
+    sqlstate = cause.sqlstate
+    # psycopg reports no SQLSTATE when it could not reach the server or lost it.
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in _SERVER_GONE
 
 
 _CODES = {

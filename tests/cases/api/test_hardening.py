@@ -97,3 +97,41 @@ def test_paused_endpoints_get_nothing(api, personas, receiver, settings, brand, 
         CaseFactory(brand=brand)
     assert receiver.requests == []
     assert not WebhookDelivery.objects.exclude(status=DeliveryStatus.FAILED).exists()
+
+
+def _database_error(psycopg_error):
+    """What Django raises when psycopg does: its own OperationalError, caused by psycopg's."""
+    from django.db import OperationalError
+
+    try:
+        raise psycopg_error
+    except Exception as cause:
+        try:
+            raise OperationalError(str(cause)) from cause
+        except OperationalError as error:
+            return error
+
+
+@pytest.mark.parametrize(
+    ("error_name", "status"),
+    [("OperationalError", 503), ("AdminShutdown", 503), ("DeadlockDetected", 500), ("QueryCanceled", 500)],
+)
+def test_a_lost_database_answers_503_and_a_database_bug_500(personas, monkeypatch, error_name, status):
+    """A server that went away is the deployment's state; a deadlock or a timeout is a bug to see."""
+    import psycopg
+    from psycopg import errors
+
+    error_class = getattr(psycopg, error_name, None) or getattr(errors, error_name)
+    failure = _database_error(error_class("simulated"))
+
+    def failing(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr("cases.api.views.cases.CaseViewSet.list", failing)
+    client = client_for(personas.agent)
+    client.raise_request_exception = False
+    response = client.get("/api/v1/cases/")
+    assert response.status_code == status
+    if status == 503:
+        assert error_of(response)["code"] == "unavailable"
+        assert int(response["Retry-After"]) > 0
