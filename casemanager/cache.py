@@ -18,26 +18,40 @@ _UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
 
 class ResilientRedisCache(RedisCache):
     """Only short-lived counters and flags live in this cache (rate limits, a queued-drain
-    flag, an access token). While Redis restarts, counting per process is better than
-    failing every request; the counts rejoin Redis when it answers again."""
+    flag, an access token). While Redis is unreachable, counting per process is better than
+    failing every request: the counts are then kept in this process's memory, and dropped
+    when Redis answers again. After a failure Redis is left alone for a few seconds, so a
+    Redis that hangs costs one timeout, not one per call."""
+
+    RETRY_AFTER_SECONDS = 10.0
 
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
-        self._fallback = LocMemCache(f"redis-fallback-{id(self)}", {"TIMEOUT": params.get("TIMEOUT", 300)})
-        self._warned_at = 0.0
+        # One store per process, shared by its threads (the cache object is per thread);
+        # large enough that nobody can evict the sign-in counters by making new keys.
+        self._fallback = LocMemCache(
+            "redis-fallback", {"TIMEOUT": params.get("TIMEOUT", 300), "OPTIONS": {"MAX_ENTRIES": 100_000}}
+        )
+        self._down_until = 0.0
 
-    def _degraded(self, error: Exception) -> LocMemCache:
+    def _degraded(self, error: Exception | None) -> LocMemCache:
         now = time.monotonic()
-        if now - self._warned_at > 60:
-            self._warned_at = now
-            logger.warning("Redis unreachable (%s); counting in this process until it is back", error)
+        if error is not None:
+            if now >= self._down_until:
+                logger.warning("Redis unreachable (%s); counting in this process for now", error)
+            self._down_until = now + self.RETRY_AFTER_SECONDS
         return self._fallback
+
+    def _redis_is_down(self) -> bool:
+        return time.monotonic() < self._down_until
 
 
 def _resilient(name: str) -> Callable[..., Any]:
     redis_method = getattr(RedisCache, name)
 
     def method(self: ResilientRedisCache, *args: Any, **kwargs: Any) -> Any:
+        if self._redis_is_down():
+            return getattr(self._degraded(None), name)(*args, **kwargs)
         try:
             return redis_method(self, *args, **kwargs)
         except _UNREACHABLE as error:

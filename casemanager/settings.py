@@ -136,10 +136,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {"cases.tasks.sqs_consume": {"queue": "sqs"}}
 CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-# A request that queues work after commit gives up on an unreachable broker within about
-# two seconds: its job is a committed row, and the sweepers queue it once Redis is back.
-CELERY_BROKER_CONNECTION_TIMEOUT = 1
+# A request that queues work after commit gives up on a broker that refuses or does not
+# answer within seconds: its job is a committed row, and the sweepers queue it once Redis
+# is back. The read timeout stays above the 1 s a worker waits on an empty queue.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
 # Rate limits (API tokens) and other short-lived counters live in Redis when there is one.

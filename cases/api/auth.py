@@ -57,7 +57,12 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         client = request.META.get("REMOTE_ADDR", "unknown")
         key = f"auth-failures:{client}"
         cache.add(key, 0, timeout=_FAILURE_WINDOW)
-        if cache.incr(key) > settings.API_AUTH_FAILURES_PER_MINUTE:
+        try:
+            failures = cache.incr(key)
+        except ValueError:  # expired, or Redis went away, between the two calls
+            cache.set(key, 1, timeout=_FAILURE_WINDOW)
+            failures = 1
+        if failures > settings.API_AUTH_FAILURES_PER_MINUTE:
             raise exceptions.Throttled(wait=_FAILURE_WINDOW)
 
     def authenticate_header(self, request: Request) -> str:
