@@ -1,15 +1,10 @@
 import http.client
 import io
-import os
-import socket
-import subprocess
-import sys
-from functools import partial
 
 import pytest
-from django.core.cache import caches
+import redis
+from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.db import connections
 from rest_framework.test import APIClient
 
 from cases.api.auth import token_hash
@@ -17,8 +12,8 @@ from cases.api.base import TokenRateThrottle
 from cases.models import ApiToken
 from cases.services.tokens import api_token_create, api_token_revoke
 from evidence.services import Actor
-from tests.casemanager.test_settings import PRODUCTION, ROOT
-from tests.conftest import client_for, error_of, eventually
+from tests.conftest import client_for, error_of
+from tests.support.stack import Stack, database_url_of_tests, production_environment
 
 pytestmark = pytest.mark.django_db
 
@@ -161,46 +156,17 @@ def two_workers(settings, db):
     They share nothing but PostgreSQL and Redis: whatever one of them remembers in its own
     memory the other does not know.
     """
-    connection = connections["default"].settings_dict
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in {*PRODUCTION, "DEBUG"}},
-        **PRODUCTION,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": f"postgres://{connection['USER']}@{connection['HOST']}:{connection['PORT']}/{connection['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "AUDIT_KEY": settings.AUDIT_KEY,
-        "API_RATE": "3/min",
-    }
-    servers = []
-    for _ in range(2):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "casemanager.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        servers.append((process, port))
+    environment = production_environment(
+        database_url=database_url_of_tests(), redis_url=settings.REDIS_URL, evidence_root=settings.EVIDENCE_ROOT
+    )
+    servers = [Stack({**environment, "API_RATE": "3/min"}) for _ in range(2)]
     try:
-        for _process, port in servers:
-            eventually(partial(_answers, port), what=f"gunicorn on port {port}")
-        yield [port for _process, port in servers]
+        for server in servers:
+            server.serve(processes=1)
+        yield [server.port for server in servers]
     finally:
-        for process, _port in servers:
-            process.terminate()
-        for process, _port in servers:
-            process.wait(timeout=30)
-
-
-def _answers(port: int) -> bool:
-    try:
-        return _get(port, "/api/v1/cases/", "") in {200, 401}
-    except OSError:
-        return False
+        for server in servers:
+            server.stop()
 
 
 def _get(port: int, path: str, token: str) -> int:
@@ -214,8 +180,11 @@ def _get(port: int, path: str, token: str) -> int:
 
 def _fresh_token(user) -> tuple[ApiToken, str]:
     token, raw = api_token_create(user=user, name="worker test", actor=Actor.of_user(user))
-    # Test databases restart their IDs: an earlier run's count for this token ID must not linger.
-    caches["default"].delete_many([f"throttle_api_token:{token.pk}", f"throttle_notifications_token:{token.pk}"])
+    # Test databases restart their IDs: an earlier run's count for this token ID, kept in the
+    # Redis the gunicorn workers share, must not linger.
+    shared = redis.Redis.from_url(django_settings.REDIS_URL)
+    for key in shared.scan_iter(f"*throttle_*_token:{token.pk}:*"):
+        shared.delete(key)
     return token, raw
 
 
