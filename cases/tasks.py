@@ -182,7 +182,7 @@ def notifications_email(notification_ids: list[int]) -> int:
 @shared_task(soft_time_limit=60, time_limit=90)
 def notifications_email_sweep() -> int:
     """Re-enqueue e-mails of notifications whose message was lost."""
-    from cases.services.notifications import notifications_unsent
+    from cases.selectors.notifications import notifications_unsent
 
     unsent = notifications_unsent()
     for start in range(0, len(unsent), 100):

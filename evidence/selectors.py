@@ -58,7 +58,8 @@ def blobs_without_renditions(*, limit: int = 200) -> list[str]:
         .exclude(sha256__in=derived)
         .exclude(sha256__in=with_thumbnail)
     )
-    return list(pending.values_list("sha256", flat=True)[:limit])
+    # Newest first: an image that can never be rendered (it is logged) drops behind new ones.
+    return list(pending.order_by("-created_at").values_list("sha256", flat=True)[:limit])
 
 
 def blob_orphans(*, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> Iterator[str]:

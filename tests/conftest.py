@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -96,13 +97,12 @@ def personas(db: None) -> Personas:
 def eventually(check: Callable[[], Any], *, timeout: float = 30.0, what: str = "condition") -> Any:
     """Wait for an asynchronous result (a worker's write), checking every 50 ms; fail at the timeout."""
     pause = threading.Event()
-    waited = 0.0
-    while waited < timeout:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         result = check()
         if result:
             return result
         pause.wait(0.05)
-        waited += 0.05
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 

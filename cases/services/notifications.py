@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -54,18 +53,6 @@ def notifications_mark_read(*, user_id: int, ids: list[int] | None = None) -> in
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     return unread.update(read_at=timezone.now())
-
-
-def notifications_unsent(*, limit: int = 500) -> list[int]:
-    """Notifications of the last day still not e-mailed after five minutes: their message
-    was lost (the broker was down) or every try to send failed."""
-    now = timezone.now()
-    unsent = Notification.objects.filter(
-        emailed_at__isnull=True,
-        created_at__lt=now - dt.timedelta(minutes=5),
-        created_at__gte=now - dt.timedelta(days=1),
-    ).exclude(user__email="")
-    return list(unsent.values_list("pk", flat=True)[:limit])
 
 
 def notifications_send_email(*, ids: list[int]) -> int:

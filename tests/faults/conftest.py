@@ -21,10 +21,12 @@ from tests.support.stack import ROOT, PrivateRedis, Stack, database_url_of_tests
 def private_redis(tmp_path: Any) -> Iterator[PrivateRedis]:
     server = PrivateRedis(tmp_path / "redis")
     server.directory.mkdir()
-    server.start()
-    yield server
-    if server.process is not None:
-        server.stop()
+    try:
+        server.start()
+        yield server
+    finally:
+        if server.process is not None:
+            server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ import pytest
 import requests
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cases.models import Dossier
@@ -21,6 +22,16 @@ from tests.factories import BrandFactory, CaseFactory, add_evidence, attach, png
 from tests.faults.conftest import bearer, finished
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def build_waits_for_the_row() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # see the other sessions as they are now
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        return bool(cursor.fetchone()[0])
 
 
 def test_a_dossier_build_killed_mid_render_runs_again_and_stores_one_pdf(personas, stack):
@@ -39,8 +50,13 @@ def test_a_dossier_build_killed_mid_render_runs_again_and_stores_one_pdf(persona
         lambda: Dossier.objects.filter(pk=dossier_id, stage="rendering").exists(), timeout=120, what="the render"
     )
     blobs_before = Blob.objects.count()
-    os.kill(first.pid, signal.SIGKILL)
-    first.wait(timeout=30)
+    # Holding the job's row stops the build at its next progress update, before it stores
+    # anything: the kill lands at a known point, however fast or slow the machine is.
+    with transaction.atomic():
+        assert Dossier.objects.select_for_update().get(pk=dossier_id).stage == "rendering"
+        eventually(build_waits_for_the_row, timeout=120, what="the build to wait for the row")
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
 
     # Nothing of the killed run is visible or stored.
     assert Dossier.objects.get(pk=dossier_id).status == "running"

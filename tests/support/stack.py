@@ -7,8 +7,10 @@ stop, restart and wipe without touching the machine's services that other tests 
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -30,9 +32,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A free port below Linux's ephemeral range, so that while a server of the test is
+    stopped, no client's outgoing connection can take its port before it starts again."""
+    while True:
+        port = random.randrange(20000, 32000)  # noqa: S311 (a port, not a secret)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def _answers(port: int) -> bool:
@@ -110,6 +119,8 @@ class PrivatePostgres:
         bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
         self.pg_ctl = f"{bindir}/pg_ctl"
         shutil.chown(self.directory, "postgres")
+        # pg_ctl detaches the server: stop it even if the test run is cut short.
+        atexit.register(self.remove)
         self._as_postgres([f"{bindir}/initdb", "-D", str(self.directory / "data"), "-U", "postgres", "-A", "trust"])
 
     @property
@@ -142,6 +153,7 @@ class PrivatePostgres:
         if (self.directory / "data" / "postmaster.pid").exists():
             self._ctl("stop")
         shutil.rmtree(self.directory, ignore_errors=True)
+        atexit.unregister(self.remove)
 
 
 def production_environment(*, database_url: str, redis_url: str, evidence_root: Path) -> dict[str, str]:
