@@ -247,7 +247,7 @@ class ApiViewSet(viewsets.GenericViewSet):
         With ``shape`` (the serializer its ETag is computed from), the client's If-Match
         is checked against the locked row, so no concurrent write can slip in between.
         """
-        row = self.get_visible(queryset.select_for_update(of=("self",)), pk)
+        row = self.get_visible(queryset.select_for_update(of=("self",), no_key=True), pk)
         if shape is not None:
             self.check_if_match(shape(row).data)
         return row

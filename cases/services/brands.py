@@ -46,7 +46,7 @@ def brand_create(*, team: Team, name: str, actor: Actor, **details: Any) -> Bran
 @transaction.atomic
 def brand_update(*, brand: Brand, actor: Actor, **changes: Any) -> Brand:
     authorize(actor, brand.team_id, Role.MANAGER)
-    brand = Brand.objects.select_for_update().get(pk=brand.pk)
+    brand = Brand.objects.select_for_update(no_key=True).get(pk=brand.pk)
     save_changes(brand, changes, allowed=BRAND_FIELDS, actor=actor, action="brand.updated", team_id=brand.team_id)
     return brand
 

@@ -137,7 +137,7 @@ def case_open(
 def case_update(*, case: Case, actor: Actor, **changes: Any) -> Case:
     """Change a case's title, priority, assignee or ticket references."""
     authorize(actor, case.team_id, Role.AGENT)
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    case = Case.objects.select_for_update(no_key=True).get(pk=case.pk)
     if "external_refs" in changes:
         changes["external_refs"] = _check_external_refs(changes["external_refs"])
     if "infringement_locations" in changes:
@@ -171,7 +171,7 @@ def case_update(*, case: Case, actor: Actor, **changes: Any) -> Case:
 def case_transition(*, case: Case, status: str, actor: Actor, note: str = "", reason: str = "") -> Case:
     """Move a case along its workflow; closing needs a reason."""
     authorize(actor, case.team_id, Role.AGENT)
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    case = Case.objects.select_for_update(no_key=True).get(pk=case.pk)
     if status not in CaseStatus.values:
         raise field_error("status", _("%(status)r is not a case status.") % {"status": status}, "invalid_choice")
     allowed = allowed_transitions(case.status)

@@ -226,14 +226,14 @@ def _open_case(brand: Brand, listing: Listing, actor: Actor) -> Case:
         if "duplicate_open_case" not in codes or existing is None:
             raise
         return existing
-    return Case.objects.select_for_update().get(pk=case.pk)
+    return Case.objects.select_for_update(no_key=True).get(pk=case.pk)
 
 
 def _open_cases(listings: list[Listing]) -> dict[tuple[int, str, str], Case]:
     """The open cases of these listings, locked (in one order): the lock that serializes detections."""
     wanted = {(listing.brand.team_id, listing.asin, listing.marketplace) for listing in listings}
     cases = (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(no_key=True)
         .filter(team_id__in={w[0] for w in wanted}, asin__in={w[1] for w in wanted})
         .exclude(status__in=FINISHED_STATUSES)
         .order_by("pk")

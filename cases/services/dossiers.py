@@ -38,7 +38,7 @@ class _LostClaim(Exception):
 def dossier_request(*, case: Case, actor: Actor) -> Dossier:
     """Queue a new version of the case's dossier; earlier versions are kept as they are."""
     authorize(actor, case.team_id, Role.AGENT)
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    case = Case.objects.select_for_update(no_key=True).get(pk=case.pk)
     latest = Dossier.objects.filter(case=case).aggregate(latest=Max("version"))["latest"] or 0
     dossier = Dossier.objects.create(
         case=case,

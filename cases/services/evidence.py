@@ -126,7 +126,7 @@ def evidence_create(
 def evidence_withdraw(*, evidence: Evidence, reason: str, actor: Actor) -> Evidence:
     """Take an item out of dossiers; the file and its hash stay, with who withdrew it and why."""
     authorize(actor, evidence.case.team_id, Role.AGENT)
-    evidence = Evidence.objects.select_for_update().select_related("case").get(pk=evidence.pk)
+    evidence = Evidence.objects.select_for_update(no_key=True).select_related("case").get(pk=evidence.pk)
     if evidence.is_withdrawn:
         raise field_error("evidence", _("This item is already withdrawn."), "already_withdrawn")
     if not reason.strip():

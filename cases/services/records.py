@@ -107,7 +107,7 @@ def test_buy_record(
 def test_buy_update(*, test_buy: TestBuy, actor: Actor, **changes: Any) -> TestBuy:
     """Record what arrived: received date, verdict and how it differs from the genuine product."""
     authorize(actor, test_buy.case.team_id, Role.AGENT)
-    test_buy = TestBuy.objects.select_for_update().select_related("case").get(pk=test_buy.pk)
+    test_buy = TestBuy.objects.select_for_update(no_key=True).select_related("case").get(pk=test_buy.pk)
     if isinstance(changes.get("currency"), str):
         changes["currency"] = changes["currency"].strip().upper()
     save_changes(
@@ -204,7 +204,7 @@ def warning_record_reply(
     *, warning: Warning, reply: str, actor: Actor, replied_at: dt.datetime | None = None
 ) -> Warning:
     authorize(actor, warning.case.team_id, Role.AGENT)
-    warning = Warning.objects.select_for_update().select_related("case").get(pk=warning.pk)
+    warning = Warning.objects.select_for_update(no_key=True).select_related("case").get(pk=warning.pk)
     if not reply.strip():
         raise field_error("reply", _("The reply is empty."), "required")
     require_aware("replied_at", replied_at)
@@ -290,7 +290,7 @@ def submission_set_outcome(
     amazon_ref: str | None = None,
 ) -> Submission:
     authorize(actor, submission.case.team_id, Role.AGENT)
-    submission = Submission.objects.select_for_update().select_related("case").get(pk=submission.pk)
+    submission = Submission.objects.select_for_update(no_key=True).select_related("case").get(pk=submission.pk)
     if outcome not in SubmissionOutcome.values:
         raise field_error("outcome", _("%(outcome)r is not an outcome.") % {"outcome": outcome}, "invalid_choice")
     if outcome == SubmissionOutcome.REJECTED and not reason.strip():

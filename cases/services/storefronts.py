@@ -84,14 +84,14 @@ def _storefront_change(storefront: Storefront, changes: dict[str, Any], actor: A
 def storefront_update(*, storefront: Storefront, actor: Actor, **changes: Any) -> Storefront:
     """Correct a storefront's display name or the details from its seller profile."""
     authorize(actor, storefront.team_id, Role.AGENT)
-    storefront = Storefront.objects.select_for_update().get(pk=storefront.pk)
+    storefront = Storefront.objects.select_for_update(no_key=True).get(pk=storefront.pk)
     _storefront_change(storefront, {k: (v.strip() if isinstance(v, str) else v) for k, v in changes.items()}, actor)
     return storefront
 
 
 def _lock_case(case: Case) -> None:
     # Detection updates a case's storefront links from what it read under this lock.
-    Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).first()
+    Case.objects.select_for_update(no_key=True).filter(pk=case.pk).values_list("pk", flat=True).first()
 
 
 def _refuse_authorized(case: Case, seller_id: str) -> None:
@@ -108,14 +108,14 @@ def _refuse_authorized(case: Case, seller_id: str) -> None:
 
 
 def _attach(case: Case, storefront: Storefront, actor: Actor) -> CaseStorefront:
-    link = CaseStorefront.objects.select_for_update().filter(case=case, storefront=storefront).first()
+    link = CaseStorefront.objects.select_for_update(no_key=True).filter(case=case, storefront=storefront).first()
     if link is not None:
         return link
     try:
         with transaction.atomic():
             link = CaseStorefront.objects.create(case=case, storefront=storefront)
     except IntegrityError:
-        return CaseStorefront.objects.select_for_update().get(case=case, storefront=storefront)
+        return CaseStorefront.objects.select_for_update(no_key=True).get(case=case, storefront=storefront)
     record(
         actor=actor,
         action="storefront.attached",
@@ -209,7 +209,7 @@ def case_storefront_mark_gone(*, link: CaseStorefront, actor: Actor) -> CaseStor
     """The storefront no longer offers the listing; its last sighting stays as it was."""
     authorize(actor, link.case.team_id, Role.AGENT)
     _lock_case(link.case)
-    link = CaseStorefront.objects.select_for_update().select_related("case").get(pk=link.pk)
+    link = CaseStorefront.objects.select_for_update(no_key=True).select_related("case").get(pk=link.pk)
     if link.state == PresenceState.GONE:
         return link
     link.state = PresenceState.GONE
@@ -252,7 +252,7 @@ def operator_link(
     if evidence is not None and evidence.case.team_id != team_id:
         raise field_error("evidence", _("The evidence belongs to another team."), "invalid")
     # Lock the storefronts (in one order) so concurrent links of them cannot make two groups.
-    list(Storefront.objects.select_for_update().filter(pk__in=[s.pk for s in storefronts]).order_by("pk"))
+    list(Storefront.objects.select_for_update(no_key=True).filter(pk__in=[s.pk for s in storefronts]).order_by("pk"))
     member_of = OperatorLink.objects.filter(storefront__in=storefronts).values("group_id")
     groups = list(OperatorGroup.objects.select_for_update().filter(pk__in=member_of).order_by("created_at", "pk"))
     if groups:

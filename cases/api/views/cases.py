@@ -140,7 +140,7 @@ class CaseViewSet(ApiViewSet):
 
     def _locked(self, pk: str) -> Case:
         """Lock the case for this transaction and apply If-Match against its current ETag."""
-        case: Case = self.get_visible(self.visible(Case).select_for_update(of=("self",)), pk)
+        case: Case = self.get_visible(self.visible(Case).select_for_update(of=("self",), no_key=True), pk)
         self.check_if_match(s.CaseSerializer(self._reload(case.pk)).data)
         return case
 
