@@ -17,6 +17,8 @@ ends with it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 # Text that would be active if a page, a PDF or a webhook consumer interpreted it.
 MARKUP: dict[str, str] = {
     "script": "<script>alert(1)</script>",
@@ -45,3 +47,15 @@ def hostile_site_payloads(base: str) -> dict[str, str]:
         "javascript": '<a href="javascript:alert(1)">javascript:alert(1)</a>',
         "rtl": "\u202eevil\u202c \u200fمتجر\u200f",
     }
+
+
+def each_payload(*, kind: str, limit: int | None, expect: Callable[[str, bool], None]) -> None:
+    """Call ``expect(value, stored)`` for every payload, with whether a field of this kind
+    ("text", or a format) and length limit must store it as given rather than refuse it."""
+    for value in MARKUP.values():
+        expect(value, kind == "text" and len(value) <= (limit or len(value)))
+    expect(NUL, False)
+    expect(LONG, False)
+    if limit is not None:
+        expect("y" * limit, True)
+        expect("y" * (limit + 1), False)
