@@ -12,7 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, pagination, throttling, viewsets
+from rest_framework import exceptions, pagination, serializers, throttling, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -116,6 +116,17 @@ class CursorPage(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = ("-created_at", "-id")
+
+    def get_page_size(self, request: Request) -> int:
+        # DRF falls back to the default on a page size it cannot read; a typo would go unnoticed.
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
+            return self.page_size
+        try:
+            size = serializers.IntegerField(min_value=1).run_validation(raw)
+        except exceptions.ValidationError as error:
+            raise exceptions.ValidationError({self.page_size_query_param: error.detail}) from None
+        return min(size, self.max_page_size)
 
     def get_ordering(self, request: Request, queryset: Any, view: Any) -> tuple[str, ...]:
         # Rows that tie on the chosen field keep a fixed order, so pages neither skip nor repeat.

@@ -310,3 +310,17 @@ def test_any_iso_offset_in_a_date_filter_is_compared_in_utc(api, case, moment, f
     else:
         assert answer.status_code == 200
         assert len(answer.json()["results"]) == found
+
+
+@pytest.mark.parametrize("size", ["AAA", "0", "-3", "0.5", "true", "null"])
+def test_a_page_size_that_is_no_positive_integer_is_refused(api, case, conforms, size):
+    answer = api.viewer.get("/api/v1/cases/", {"page_size": size})
+    assert answer.status_code == 400
+    assert list(error_of(answer)["fields"]) == ["page_size"]
+    conforms(answer)
+
+
+def test_a_page_size_beyond_the_maximum_is_not_refused(api, many):
+    answer = api.viewer.get("/api/v1/cases/", {"page_size": 10_000})
+    assert answer.status_code == 200
+    assert len(answer.json()["results"]) == len(many)
