@@ -15,7 +15,7 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
-from django.db import OperationalError, models
+from django.db import InterfaceError, OperationalError, models
 from django.utils import timezone, translation
 
 from cases.models import DeliveryStatus, WebhookDelivery
@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 # Every task that writes retries when the database went away, with backoff and jitter.
 RETRY_DATABASE: dict[str, Any] = {
-    "autoretry_for": (OperationalError,),
+    "autoretry_for": (OperationalError, InterfaceError),
     "retry_backoff": True,
     "retry_jitter": True,
     "max_retries": 5,

@@ -3,14 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 
 from evidence.models import Blob
 from evidence.renditions import renditions_prepare
 
 # Retries when the database went away, with backoff and jitter.
 RETRY_DATABASE: dict[str, Any] = {
-    "autoretry_for": (OperationalError,),
+    "autoretry_for": (OperationalError, InterfaceError),
     "retry_backoff": True,
     "retry_jitter": True,
     "max_retries": 5,

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import OperationalError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,7 +47,7 @@ from evidence.amazon import MARKETPLACES
 from evidence.capture import CaptureFailed, capture_page
 from evidence.errors import field_error
 from evidence.sellerprofile import parse_seller_profile
-from evidence.services import Actor, blobs_ingest
+from evidence.services import Actor, blobs_ingest, when_database_answers
 
 logger = logging.getLogger(__name__)
 CAPTURER = Actor.job("page_capture")
@@ -108,6 +108,7 @@ def capture_create(*, case: Case, url: str, kind: str, actor: Actor, storefront:
     return capture
 
 
+@transaction.atomic  # a claim whose attempt number cannot be read back is not taken
 def _claim(capture_id: int) -> int | None:
     claimed = Capture.objects.filter(pk=capture_id, status=JobStatus.PENDING).update(
         status=JobStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1, progress=10, error=""
@@ -121,6 +122,15 @@ def _owned(capture_id: int, attempt: int) -> Any:
     return Capture.objects.filter(pk=capture_id, status=JobStatus.RUNNING, attempts=attempt)
 
 
+def _put_back(capture_id: int, attempt: int) -> None:
+    """The database went away mid-job: make it pending again for the task's retry, once the
+    database answers, rather than leave it "running" for the sweeper."""
+    try:
+        when_database_answers(lambda: _owned(capture_id, attempt).update(status=JobStatus.PENDING, progress=0))
+    except DatabaseError:
+        logger.warning("capture %s stays running until the sweeper finds it", capture_id, exc_info=True)
+
+
 def capture_run(*, capture_id: int) -> Capture | None:
     """Run a pending capture (called by its task); None when there is nothing to do.
 
@@ -129,7 +139,11 @@ def capture_run(*, capture_id: int) -> Capture | None:
     attempt = _claim(capture_id)
     if attempt is None:
         return None
-    capture = Capture.objects.select_related("case", "storefront").get(pk=capture_id)
+    try:
+        capture = Capture.objects.select_related("case", "storefront").get(pk=capture_id)
+    except (OperationalError, InterfaceError):
+        _put_back(capture_id, attempt)
+        raise
     workdir = Path(tempfile.mkdtemp(prefix="capture-"))
     try:
         try:
@@ -145,8 +159,8 @@ def capture_run(*, capture_id: int) -> Capture | None:
             _store(capture, page, attempt)
         except _LostClaim:
             return None
-        except OperationalError:
-            _owned(capture_id, attempt).update(status=JobStatus.PENDING, progress=0)
+        except (OperationalError, InterfaceError):
+            _put_back(capture_id, attempt)
             raise
         except (ValidationError, OSError) as error:
             # The page cannot be kept (too large for the store, a disk error): say so.

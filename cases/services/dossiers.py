@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ from cases.services._common import authorize, record
 from cases.services.notifications import notify_users
 from cases.services.webhooks import emit
 from evidence.renditions import renditions_prepare
-from evidence.services import Actor, blob_ingest
+from evidence.services import Actor, blob_ingest, when_database_answers
 
 logger = logging.getLogger(__name__)
 BUILDER = Actor.job("dossier_build")
@@ -64,6 +64,7 @@ def _progress(dossier_id: int, percent: int, stage: str) -> None:
     Dossier.objects.filter(pk=dossier_id).update(progress=percent, stage=stage)
 
 
+@transaction.atomic  # a claim whose attempt number cannot be read back is not taken
 def _claim(dossier_id: int) -> int | None:
     """Queued → running, once; returns the attempt number this run owns, or None."""
     claimed = Dossier.objects.filter(pk=dossier_id, status=DossierStatus.QUEUED).update(
@@ -88,7 +89,11 @@ def dossier_build(*, dossier_id: int) -> Dossier | None:
     attempt = _claim(dossier_id)
     if attempt is None:
         return None
-    dossier = Dossier.objects.select_related("case__brand").get(pk=dossier_id)
+    try:
+        dossier = Dossier.objects.select_related("case__brand").get(pk=dossier_id)
+    except (OperationalError, InterfaceError):
+        _put_back(dossier_id, attempt)
+        raise
     try:
         _progress(dossier_id, 5, "collecting evidence")
         exhibits = exhibits_of(dossier.case)
@@ -152,9 +157,8 @@ def dossier_build(*, dossier_id: int) -> Dossier | None:
                     )
     except _LostClaim:
         return None
-    except OperationalError:
-        # The database went away: put the job back for the retry rather than failing it.
-        _owned(dossier_id, attempt).update(status=DossierStatus.QUEUED, stage="waiting to retry")
+    except (OperationalError, InterfaceError):
+        _put_back(dossier_id, attempt)
         raise
     except Exception as error:
         _fail(dossier, error, attempt)
@@ -162,6 +166,17 @@ def dossier_build(*, dossier_id: int) -> Dossier | None:
             logger.exception("dossier %s failed", dossier_id)
         return Dossier.objects.get(pk=dossier_id)
     return dossier
+
+
+def _put_back(dossier_id: int, attempt: int) -> None:
+    """The database went away mid-build: queue the job again for the task's retry, once the
+    database answers, rather than fail it (or leave it "running" for the sweeper)."""
+    try:
+        when_database_answers(
+            lambda: _owned(dossier_id, attempt).update(status=DossierStatus.QUEUED, stage="waiting to retry")
+        )
+    except DatabaseError:
+        logger.warning("dossier %s stays running until the sweeper finds it", dossier_id, exc_info=True)
 
 
 @transaction.atomic

@@ -168,11 +168,16 @@ def test_postgres_restarted_under_load_loses_nothing_and_recovers(restartable_st
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout.strip().splitlines()[-1])
 
-    def built() -> bool:
-        dossiers = state()["dossiers"]
-        return all(dossiers.get(str(pk)) == "done" for pk in accepted)
+    seen: dict[str, Any] = {}
 
-    eventually(built, timeout=180, what="every accepted dossier to be built")
+    def built() -> bool:
+        seen.update(state()["dossiers"])
+        return all(seen.get(str(pk)) == "done" for pk in accepted)
+
+    try:
+        eventually(built, timeout=180, what="every accepted dossier to be built")
+    except pytest.fail.Exception:
+        pytest.fail(f"accepted dossiers not built: { {pk: seen.get(str(pk)) for pk in accepted} }")
     final = state()
 
     # Every acknowledged upload is there with its hash; every row has its audit row and its file;
