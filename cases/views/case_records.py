@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -39,9 +39,17 @@ from evidence.services import Actor
 _ARRIVAL_FIELDS = ("received_date", "verdict", "comparison_notes")
 
 
-def _refuse_viewers(request: HttpRequest, item: Any) -> None:
+R = TypeVar("R", TestBuy, Warning, Submission)
+
+
+def _record_for_work(request: HttpRequest, model: type[R], case_pk: int, pk: int) -> R:
+    """A record of a case the user may see (404 otherwise), refused to viewers."""
+    item = model.objects.visible_to(request.user).select_related("case").filter(case=case_pk, pk=pk).first()
+    if item is None:
+        raise Http404(f"No such {model._meta.verbose_name}")
     if not can_work(request, item.case):
         raise PermissionDenied(_("Viewers can read a case but not change it."))
+    return item
 
 
 @require_GET
@@ -89,10 +97,7 @@ def test_buy_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def test_buy_edit(request: HttpRequest, case_pk: int, pk: int) -> HttpResponse:
-    test_buy = TestBuy.objects.visible_to(request.user).select_related("case").filter(case=case_pk, pk=pk).first()
-    if test_buy is None:
-        raise Http404("No such test buy")
-    _refuse_viewers(request, test_buy)
+    test_buy = _record_for_work(request, TestBuy, case_pk, pk)
     form = TestBuyUpdateForm(request.POST, auto_id=f"tb{test_buy.pk}-%s")
     actor = Actor.of_user(request.user)
     if submit(form, lambda data: test_buy_update(test_buy=test_buy, actor=actor, **data)) is None:
@@ -137,10 +142,7 @@ def warning_send(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def warning_reply(request: HttpRequest, case_pk: int, pk: int) -> HttpResponse:
-    warning = Warning.objects.visible_to(request.user).select_related("case").filter(case=case_pk, pk=pk).first()
-    if warning is None:
-        raise Http404("No such warning")
-    _refuse_viewers(request, warning)
+    warning = _record_for_work(request, Warning, case_pk, pk)
     form = ReplyForm(request.POST, auto_id=f"reply{warning.pk}-%s")
     actor = Actor.of_user(request.user)
     if submit(form, lambda data: warning_record_reply(warning=warning, reply=data["reply"], actor=actor)) is None:
@@ -176,10 +178,7 @@ def submission_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def submission_outcome(request: HttpRequest, case_pk: int, pk: int) -> HttpResponse:
-    submission = Submission.objects.visible_to(request.user).select_related("case").filter(case=case_pk, pk=pk).first()
-    if submission is None:
-        raise Http404("No such report")
-    _refuse_viewers(request, submission)
+    submission = _record_for_work(request, Submission, case_pk, pk)
     form = OutcomeForm(request.POST, auto_id=f"sub{submission.pk}-%s")
     actor = Actor.of_user(request.user)
     saved = submit(
