@@ -65,12 +65,11 @@ class TokenRateThrottle(throttling.SimpleRateThrottle):
         now = self.timer()
         window = int(now // self.duration)
         current_key = f"{self.key}:{window}"
-        self.cache.add(current_key, 0, timeout=self.duration * 2)
         try:
+            current = self.cache.incr(current_key)  # one round trip on every request but a window's first
+        except ValueError:  # the window's first request (add keeps a concurrent first one's count)
+            self.cache.add(current_key, 0, timeout=self.duration * 2)
             current = self.cache.incr(current_key)
-        except ValueError:  # expired between the two calls
-            self.cache.set(current_key, 1, timeout=self.duration * 2)
-            current = 1
         previous = self.cache.get(f"{self.key}:{window - 1}") or 0
         into_window = now - window * self.duration
         if previous * (1 - into_window / self.duration) + current <= self.num_requests:
