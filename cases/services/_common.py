@@ -41,7 +41,12 @@ def authorize(actor: Actor, team_id: int, needed: Role) -> None:
         return
     role = role_of(actor.user, team_id)
     if role is None or not role.includes(needed):
-        raise PermissionDenied(_("This needs the %(role)s role in the team.") % {"role": needed.label.lower()})
+        raise role_needed(needed)
+
+
+def role_needed(needed: Role) -> PermissionDenied:
+    """The refusal of a user whose role is below ``needed``."""
+    return PermissionDenied(_("This needs the %(role)s role in the team.") % {"role": needed.label.lower()})
 
 
 # Inside ``deferred_records()``, audit rows are collected here, by team, and written last.

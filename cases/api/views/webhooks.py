@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,6 +17,7 @@ from cases.api.views.catalog import team_for
 from cases.models import Role, WebhookDelivery, WebhookEndpoint
 from cases.selectors.webhooks import managed_endpoints, with_managed
 from cases.services import webhooks
+from cases.services._common import role_needed
 
 
 class WebhookViewSet(ApiViewSet):
@@ -30,8 +29,7 @@ class WebhookViewSet(ApiViewSet):
         """The endpoint, to its team's managers: 404 to other teams, 403 to the team's viewers and agents."""
         endpoint: Any = self.get_visible(with_managed(self.visible(WebhookEndpoint), self.request.user), pk)
         if not endpoint.managed:
-            role = Role.MANAGER.label.lower()
-            raise exceptions.PermissionDenied(_("This needs the %(role)s role in the team.") % {"role": role})
+            raise role_needed(Role.MANAGER)
         return endpoint
 
     @extend_schema(
