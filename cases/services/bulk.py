@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cases.models import Case, CaseStatus
 from cases.services._common import deferred_records, record_all
@@ -52,18 +53,18 @@ def cases_bulk_assign(*, cases: Iterable[Case], assignee: Any, actor: Actor) -> 
 def cases_bulk_transition(*, cases: Iterable[Case], status: str, actor: Actor, reason: str = "") -> BulkResult:
     """Move each case to ``status`` where its workflow allows; closing needs a reason."""
     if status not in CaseStatus.values:
-        raise field_error("status", f"{status!r} is not a case status.", "invalid_choice")
+        raise field_error("status", _("%(status)r is not a case status.") % {"status": status}, "invalid_choice")
     if reason_required(status) and not reason.strip():
-        raise field_error("reason", "Say why the cases are closed.", "required")
+        raise field_error("reason", _("Say why the cases are closed."), "required")
     return _each(cases, lambda case: case_transition(case=case, status=status, reason=reason, actor=actor))
 
 
 def _each(cases: Iterable[Case], change: Callable[[Case], Case]) -> BulkResult:
     unique = {case.pk: case for case in cases}
     if not unique:
-        raise field_error("cases", "Select at least one case.", "required")
+        raise field_error("cases", _("Select at least one case."), "required")
     if len(unique) > MAX_BULK_CASES:
-        raise field_error("cases", f"Select at most {MAX_BULK_CASES} cases at a time.", "too_many")
+        raise field_error("cases", _("Select at most %(max)s cases at a time.") % {"max": MAX_BULK_CASES}, "too_many")
     result = BulkResult()
     collected: dict[int, list[AuditEntry]] = {}
     # Cases are locked in ID order and the audit chains last in team order, as every

@@ -203,7 +203,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     bulk = BulkForm(people=people)
     if request.method == "POST":
         if not can_work:
-            raise PermissionDenied("Viewers cannot change cases.")
+            raise PermissionDenied(_("Viewers can read a case but not change it."))
         bulk = BulkForm(request.POST, people=people)
         result = submit(bulk, lambda data: _bulk_apply(user, data))
         if result is not None:
